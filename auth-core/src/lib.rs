@@ -1,0 +1,6 @@
+//! Credential parsing and verification for ngx-auth-rs.
+//!
+//! Nothing here references nginx, so `cargo test` links and runs it anywhere.
+
+pub mod basic;
+pub mod htpasswd;

@@ -1,0 +1,143 @@
+use auth_core::htpasswd::{HashError, Htpasswd, LineError, LineWarning, PasswordHash};
+
+const ALL_FORMATS: &[u8] = include_bytes!("../../t/fixtures/all-formats.htpasswd");
+const UTF8: &[u8] = include_bytes!("../../t/fixtures/utf8.htpasswd");
+
+#[test]
+fn every_format_written_by_the_real_tools_verifies() {
+    let (file, warnings) = Htpasswd::parse(ALL_FORMATS);
+    assert_eq!(warnings, []);
+    assert_eq!(file.len(), 17);
+
+    for line in ALL_FORMATS.split(|&c| c == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|&c| c == b':') else {
+            continue;
+        };
+        let user = &line[..colon];
+        let name = String::from_utf8_lossy(user);
+        let hash = file
+            .get(user)
+            .unwrap_or_else(|| panic!("{name} is missing"));
+
+        assert_eq!(hash.verify(b"s3cret-pw"), Ok(true), "{name} ({hash:?})");
+        assert_eq!(hash.verify(b"S3cret-pw"), Ok(false), "{name} ({hash:?})");
+        assert_eq!(hash.verify(b""), Ok(false), "{name} ({hash:?})");
+    }
+}
+
+#[test]
+fn schemes_are_recognised() {
+    let (file, _) = Htpasswd::parse(ALL_FORMATS);
+    let scheme = |user: &str| file.get(user.as_bytes()).unwrap().scheme();
+
+    assert_eq!(scheme("plain"), "{PLAIN}");
+    assert_eq!(scheme("sha"), "{SHA}");
+    assert_eq!(scheme("ssha"), "{SSHA}");
+    assert_eq!(scheme("apr1"), "apr1");
+    assert_eq!(scheme("md5crypt"), "MD5-crypt");
+    assert_eq!(scheme("bcrypt"), "bcrypt");
+    assert_eq!(scheme("sha256-rounds"), "SHA-256-crypt");
+    assert_eq!(scheme("sha512-rounds"), "SHA-512-crypt");
+    assert_eq!(scheme("yescrypt"), "yescrypt");
+    assert_eq!(scheme("des"), "DES");
+}
+
+#[test]
+fn non_ascii_user_and_password_with_colon() {
+    let (file, warnings) = Htpasswd::parse(UTF8);
+    assert_eq!(warnings, []);
+    let hash = file.get("jürgen".as_bytes()).unwrap();
+    assert_eq!(hash.verify("pä:ss wörd".as_bytes()), Ok(true));
+    assert_eq!(hash.verify("pä:ss".as_bytes()), Ok(false));
+}
+
+#[test]
+fn layout_comments_crlf_and_duplicates() {
+    let data = b"# comment\r\n\r\n  \nalice:{PLAIN}one:Alice Liddell\r\nbob:{PLAIN}two\r\nalice:{PLAIN}three\nlast:{PLAIN}four";
+    let (file, warnings) = Htpasswd::parse(data);
+
+    assert_eq!(file.len(), 3);
+    assert_eq!(file.get(b"alice").unwrap().verify(b"one"), Ok(true));
+    assert_eq!(file.get(b"alice").unwrap().verify(b"three"), Ok(false));
+    assert_eq!(file.get(b"bob").unwrap().verify(b"two"), Ok(true));
+    assert_eq!(file.get(b"last").unwrap().verify(b"four"), Ok(true));
+    assert!(file.get(b"# comment").is_none());
+    assert_eq!(
+        warnings,
+        [LineWarning {
+            line: 6,
+            error: LineError::Duplicate
+        }]
+    );
+}
+
+#[test]
+fn malformed_lines_are_skipped_and_reported() {
+    let data = b"ok:{PLAIN}x\n\
+        nocolon\n\
+        :{PLAIN}x\n\
+        emptyhash:\n\
+        plaintext:secret\n\
+        shortsha:{SHA}abc\n\
+        badapr1:$apr1$salt$tooshort\n\
+        badbcrypt:$2y$10$short\n\
+        badsha512:$6$rounds=1$salt$x\n\
+        unknown:$9$whatever\n\
+        badyescrypt:$y$\n";
+    let (file, warnings) = Htpasswd::parse(data);
+
+    let errors: Vec<_> = warnings.iter().map(|w| (w.line, w.error.clone())).collect();
+    assert_eq!(
+        errors,
+        [
+            (2, LineError::NoColon),
+            (3, LineError::EmptyUser),
+            (4, LineError::EmptyHash),
+            (5, LineError::Hash(HashError::Unsupported)),
+            (6, LineError::Hash(HashError::Malformed("{SHA}"))),
+            (7, LineError::Hash(HashError::Malformed("apr1"))),
+            (8, LineError::Hash(HashError::Malformed("bcrypt"))),
+            (9, LineError::Hash(HashError::Malformed("SHA-512-crypt"))),
+            (10, LineError::Hash(HashError::Unsupported)),
+            (11, LineError::Hash(HashError::Malformed("yescrypt"))),
+        ]
+    );
+    assert_eq!(file.len(), 1);
+}
+
+#[test]
+fn binary_garbage_never_panics() {
+    let mut data = Vec::new();
+    for i in 0..=255u8 {
+        data.extend_from_slice(&[i, b':', i, 0, b'$', i, b'\n']);
+    }
+    data.extend_from_slice(b"\xff\xfe:$apr1$\xff$\n$6$:$6$\n");
+    let (file, _) = Htpasswd::parse(&data);
+    for i in 0..=255u8 {
+        if let Some(hash) = file.get(&[i]) {
+            let _ = hash.verify(b"x");
+        }
+    }
+}
+
+#[test]
+fn long_and_nul_passwords_are_refused_not_errors() {
+    let (file, _) = Htpasswd::parse(ALL_FORMATS);
+    let long = vec![b'a'; auth_core::htpasswd::MAX_PASSWORD_LEN + 1];
+    for user in [
+        "plain", "sha", "apr1", "bcrypt", "sha512", "yescrypt", "des",
+    ] {
+        let hash = file.get(user.as_bytes()).unwrap();
+        assert_eq!(hash.verify(&long), Ok(false), "{user}");
+        assert_eq!(hash.verify(b"s3cret-pw\0"), Ok(false), "{user}");
+    }
+}
+
+#[test]
+fn parse_single_hash() {
+    assert!(PasswordHash::parse(b"{PLAIN}").is_ok());
+    assert!(matches!(
+        PasswordHash::parse(b"{SSHA}AAAA"),
+        Err(HashError::Malformed("{SSHA}"))
+    ));
+}

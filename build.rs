@@ -1,0 +1,18 @@
+//! Turns facts about the nginx build that nginx-sys found into `cfg` flags for this crate.
+
+use std::env;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(nginx_header_chains)");
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_VERSION_NUMBER");
+
+    let version: u64 = env::var("DEP_NGINX_VERSION_NUMBER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+
+    // nginx 1.23.0 chains repeated headers through ngx_table_elt_t.next.
+    if version >= 1_023_000 {
+        println!("cargo::rustc-cfg=nginx_header_chains");
+    }
+}

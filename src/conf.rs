@@ -1,0 +1,205 @@
+//! Directives, configuration structures and their create/merge/init callbacks.
+
+use core::ffi::{c_char, c_void};
+use core::ptr;
+
+use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
+use ngx::ffi::{
+    ngx_array_push, ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value,
+    ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_handler_pt,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, ngx_pcalloc, ngx_str_t,
+    ngx_uint_t, NGX_CONF_TAKE1, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
+};
+use ngx::http::{
+    HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
+    NgxHttpCoreModule,
+};
+use ngx::ngx_string;
+
+use crate::log::Sink;
+use crate::user_file::UserFiles;
+
+pub struct Module;
+
+impl HttpModule for Module {
+    fn module() -> &'static ngx_module_t {
+        // SAFETY: nginx only writes to the module structure before any configuration is parsed.
+        unsafe { &*ptr::addr_of!(crate::ngx_http_auth_rs_module) }
+    }
+
+    unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        // SAFETY: nginx passes a valid configuration context.
+        let cf = unsafe { &mut *cf };
+        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
+            return Status::NGX_ERROR.into();
+        };
+
+        let access = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
+        // SAFETY: the access phase array holds ngx_http_handler_pt elements.
+        let h = unsafe { ngx_array_push(access) }.cast::<ngx_http_handler_pt>();
+        if h.is_null() {
+            return Status::NGX_ERROR.into();
+        }
+
+        // SAFETY: `h` points to a freshly pushed element.
+        unsafe { *h = Some(crate::htpasswd::access_handler) };
+
+        Status::NGX_OK.into()
+    }
+}
+
+#[derive(Default)]
+pub struct MainConf {
+    pub user_files: UserFiles,
+}
+
+// SAFETY: MainConf is the type create_main_conf allocates for this module.
+unsafe impl HttpModuleMainConf for Module {
+    type MainConf = MainConf;
+}
+
+pub struct LocConf {
+    pub htpasswd_realm: *mut ngx_http_complex_value_t,
+    pub htpasswd_user_file: *mut ngx_http_complex_value_t,
+}
+
+impl Default for LocConf {
+    fn default() -> Self {
+        Self {
+            htpasswd_realm: ptr::null_mut(),
+            htpasswd_user_file: ptr::null_mut(),
+        }
+    }
+}
+
+// SAFETY: LocConf is the type create_loc_conf allocates for this module.
+unsafe impl HttpModuleLocationConf for Module {
+    type LocationConf = LocConf;
+}
+
+impl Merge for LocConf {
+    fn merge(&mut self, prev: &Self) -> Result<(), MergeConfigError> {
+        if self.htpasswd_realm.is_null() {
+            self.htpasswd_realm = prev.htpasswd_realm;
+        }
+        if self.htpasswd_user_file.is_null() {
+            self.htpasswd_user_file = prev.htpasswd_user_file;
+        }
+        Ok(())
+    }
+}
+
+const ANY_LOC_CONF: u32 =
+    NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_HTTP_LMT_CONF;
+
+pub static mut COMMANDS: [ngx_command_t; 3] = [
+    ngx_command_t {
+        name: ngx_string!("auth_htpasswd"),
+        type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
+        set: Some(set_auth_htpasswd),
+        conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: ptr::null_mut(),
+    },
+    ngx_command_t {
+        name: ngx_string!("auth_htpasswd_user_file"),
+        type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
+        set: Some(set_auth_htpasswd_user_file),
+        conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: ptr::null_mut(),
+    },
+    ngx_command_t::empty(),
+];
+
+extern "C" fn set_auth_htpasswd(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context and this module's LocConf.
+    let (cf, lcf) = unsafe { (&mut *cf, &mut *conf.cast::<LocConf>()) };
+
+    if !lcf.htpasswd_realm.is_null() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+
+    match compile_complex_value(cf, false) {
+        Some(cv) => {
+            lcf.htpasswd_realm = cv;
+            NGX_CONF_OK
+        }
+        None => NGX_CONF_ERROR,
+    }
+}
+
+extern "C" fn set_auth_htpasswd_user_file(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context and this module's LocConf.
+    let (cf, lcf) = unsafe { (&mut *cf, &mut *conf.cast::<LocConf>()) };
+
+    if !lcf.htpasswd_user_file.is_null() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+
+    let Some(cv) = compile_complex_value(cf, true) else {
+        return NGX_CONF_ERROR;
+    };
+    lcf.htpasswd_user_file = cv;
+
+    // SAFETY: compile_complex_value returned an initialized complex value.
+    let cv = unsafe { &*cv };
+    if cv.lengths.is_null() {
+        // A path without variables is read now, so `nginx -t` reports its problems.
+        let Some(mcf) = Module::main_conf(cf) else {
+            return NGX_CONF_ERROR;
+        };
+        mcf.user_files
+            .preload(&mut Sink::Conf(cf), str_bytes(&cv.value));
+    }
+
+    NGX_CONF_OK
+}
+
+/// Compiles the directive's single argument, which may contain variables.
+fn compile_complex_value(
+    cf: &mut ngx_conf_t,
+    conf_prefix: bool,
+) -> Option<*mut ngx_http_complex_value_t> {
+    // SAFETY: NGX_CONF_TAKE1 ensures that args holds the directive name and one value.
+    let value = unsafe { (*cf.args).elts.cast::<ngx_str_t>().add(1) };
+
+    // SAFETY: the pool outlives the configuration; ngx_pcalloc zeroes the allocation.
+    let cv = unsafe { ngx_pcalloc(cf.pool, core::mem::size_of::<ngx_http_complex_value_t>()) }
+        .cast::<ngx_http_complex_value_t>();
+    if cv.is_null() {
+        return None;
+    }
+
+    // SAFETY: an all-zero ngx_http_compile_complex_value_t is its documented initial state.
+    let mut ccv: ngx_http_compile_complex_value_t = unsafe { core::mem::zeroed() };
+    ccv.cf = cf;
+    ccv.value = value;
+    ccv.complex_value = cv;
+    ccv.set_zero(1);
+    ccv.set_conf_prefix(conf_prefix.into());
+
+    // SAFETY: ccv is fully initialized and points to live configuration data.
+    if unsafe { ngx_http_compile_complex_value(&mut ccv) } != Status::NGX_OK.into() {
+        return None;
+    }
+
+    Some(cv)
+}
+
+pub fn str_bytes(s: &ngx_str_t) -> &[u8] {
+    if s.len == 0 || s.data.is_null() {
+        return &[];
+    }
+    // SAFETY: an ngx_str_t with a non-null data pointer holds `len` readable bytes.
+    unsafe { core::slice::from_raw_parts(s.data, s.len) }
+}

@@ -1,0 +1,36 @@
+//! ngx_http_auth_rs_module: authentication in the nginx worker.
+
+mod conf;
+mod htpasswd;
+mod log;
+mod user_file;
+
+use core::ffi::c_void;
+use core::ptr::{addr_of, addr_of_mut};
+
+use ngx::ffi::{ngx_http_module_t, ngx_module_t, NGX_HTTP_MODULE};
+use ngx::http::HttpModule;
+
+use crate::conf::Module;
+
+static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
+    preconfiguration: None,
+    postconfiguration: Some(Module::postconfiguration),
+    create_main_conf: Some(Module::create_main_conf),
+    init_main_conf: None,
+    create_srv_conf: None,
+    merge_srv_conf: None,
+    create_loc_conf: Some(Module::create_loc_conf),
+    merge_loc_conf: Some(Module::merge_loc_conf),
+};
+
+ngx::ngx_modules!(ngx_http_auth_rs_module);
+
+#[used]
+#[allow(non_upper_case_globals)]
+pub static mut ngx_http_auth_rs_module: ngx_module_t = ngx_module_t {
+    ctx: addr_of!(MODULE_CTX) as *mut c_void,
+    commands: addr_of_mut!(conf::COMMANDS) as *mut _,
+    type_: NGX_HTTP_MODULE as _,
+    ..ngx_module_t::default()
+};
