@@ -185,7 +185,6 @@ fn compile_complex_value(
     ccv.cf = cf;
     ccv.value = value;
     ccv.complex_value = cv;
-    ccv.set_zero(1);
     ccv.set_conf_prefix(conf_prefix.into());
 
     // SAFETY: ccv is fully initialized and points to live configuration data.
