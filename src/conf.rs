@@ -1,15 +1,15 @@
 //! Directives, configuration structures and their create/merge/init callbacks.
 
-use core::ffi::{c_char, c_void};
+use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 
 use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_array_push, ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value,
-    ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_handler_pt,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, ngx_pcalloc, ngx_str_t,
-    ngx_uint_t, NGX_CONF_TAKE1, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
-    NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
+    ngx_array_create, ngx_array_push, ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value,
+    ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_core_main_conf_t,
+    ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
+    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_TAKE1, NGX_HTTP_LMT_CONF,
+    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -35,6 +35,11 @@ impl HttpModule for Module {
             return Status::NGX_ERROR.into();
         };
 
+        // Handlers run in the reverse order of this array. Placed just before allow/deny's
+        // handler, ours runs right after it, where auth_basic runs: `deny` answers 403 before
+        // credentials are looked at, and a success under `satisfy any` spares auth_request.
+        let position = access_module_handler(cf, cmcf);
+
         let access = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
         // SAFETY: the access phase array holds ngx_http_handler_pt elements.
         let h = unsafe { ngx_array_push(access) }.cast::<ngx_http_handler_pt>();
@@ -42,11 +47,65 @@ impl HttpModule for Module {
             return Status::NGX_ERROR.into();
         }
 
-        // SAFETY: `h` points to a freshly pushed element.
-        unsafe { *h = Some(crate::htpasswd::access_handler) };
+        // SAFETY: the array now has nelts elements, the last one just pushed.
+        let handlers = unsafe {
+            core::slice::from_raw_parts_mut(access.elts.cast::<ngx_http_handler_pt>(), access.nelts)
+        };
+        let at = position
+            .filter(|&p| p < handlers.len() - 1)
+            .unwrap_or(handlers.len() - 1);
+        handlers[at..].rotate_right(1);
+        handlers[at] = Some(crate::htpasswd::access_handler);
 
         Status::NGX_OK.into()
     }
+}
+
+/// Where the `allow`/`deny` handler of ngx_http_access_module sits in the access phase array.
+///
+/// Its handler is not exported, so the module's init is run once more against an empty array
+/// to learn the pointer; init only pushes that handler.
+fn access_module_handler(
+    cf: &mut ngx_conf_t,
+    cmcf: &mut ngx_http_core_main_conf_t,
+) -> Option<usize> {
+    // SAFETY: cycle->modules holds modules_n valid module pointers during configuration.
+    let modules =
+        unsafe { core::slice::from_raw_parts((*cf.cycle).modules, (*cf.cycle).modules_n) };
+    let init = modules.iter().find_map(|&m| {
+        // SAFETY: every module has a NUL-terminated name; HTTP modules have an ngx_http_module_t ctx.
+        let module = unsafe { &*m };
+        if module.name.is_null()
+            || unsafe { CStr::from_ptr(module.name) } != c"ngx_http_access_module"
+        {
+            return None;
+        }
+        unsafe { (*module.ctx.cast::<ngx_http_module_t>()).postconfiguration }
+    })?;
+
+    let access = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
+    // SAFETY: a one-element array from the configuration pool stands in while init runs.
+    let probe = unsafe {
+        let empty = ngx_array_create(cf.pool, 1, core::mem::size_of::<ngx_http_handler_pt>());
+        if empty.is_null() {
+            return None;
+        }
+        let saved = ptr::replace(access, ptr::read(empty));
+        let rc = init(cf);
+        let pushed = ptr::replace(access, saved);
+        if rc != Status::NGX_OK.into() || pushed.nelts != 1 {
+            return None;
+        }
+        *pushed.elts.cast::<ngx_http_handler_pt>()
+    }?;
+
+    // SAFETY: the array holds nelts handler pointers.
+    let handlers = unsafe {
+        core::slice::from_raw_parts(access.elts.cast::<ngx_http_handler_pt>(), access.nelts)
+    };
+    handlers
+        .iter()
+        .position(|&h| h.map(|f| f as usize) == Some(probe as usize))
 }
 
 #[derive(Default)]

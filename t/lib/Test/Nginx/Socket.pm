@@ -51,6 +51,7 @@ sub server_port { $ServerPort }
 
 my $Running;       # the config the running nginx was started with
 my $ErrLogPos = 0;
+my $FreshStart;    # the next error log read also shows what nginx printed while starting
 
 sub expand_env {
     my ($text) = @_;
@@ -184,6 +185,7 @@ sub start_nginx {
     write_config($block);
     write_user_files($block);
     $ErrLogPos = 0;
+    $FreshStart = 1;
 
     my $cmd = "$NginxBinary -p $ServRoot/ -c $ServRoot/conf/nginx.conf"
         . " > /dev/null 2> $ServRoot/logs/stderr";
@@ -200,6 +202,8 @@ sub start_nginx {
 
 sub error_log_data {
     my ($all) = @_;
+    $all ||= $FreshStart;
+    $FreshStart = 0;
     sleep 0.05;
     my $data = '';
     for my $file ("$ServRoot/logs/error.log", ($all ? "$ServRoot/logs/stderr" : ())) {
@@ -207,7 +211,7 @@ sub error_log_data {
         local $/;
         my $text = <$in>;
         close $in;
-        if ($file =~ /error\.log$/ && !$all) {
+        if ($file =~ /error\.log$/) {
             $text = substr($text, $ErrLogPos);
             $ErrLogPos += length $text;
         }
