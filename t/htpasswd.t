@@ -482,3 +482,21 @@ main::basic('alice', 'one')
 [401, 200, 401]
 --- no_error_log
 line skipped
+
+
+
+=== TEST 22: auth_delay holds back a 401 from auth_htpasswd as it does for auth_basic
+--- config
+    location /secret/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_delay 100ms;
+        auth_htpasswd "Restricted";
+        auth_htpasswd_user_file $TEST_NGINX_FIXTURES/all-formats.htpasswd;
+    }
+--- request
+GET /secret/index.html
+--- more_headers eval
+main::basic('plain', 'wrong')
+--- error_code: 401
+--- error_log
+delaying unauthorized request
