@@ -4,3 +4,5 @@
 
 pub mod basic;
 pub mod htpasswd;
+pub mod jwt;
+pub mod keys;

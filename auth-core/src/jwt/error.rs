@@ -1,0 +1,46 @@
+//! Why a token was refused; `code()` is what `$jwt_error` shows.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum JwtError {
+    #[error("no token")]
+    Missing,
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    #[error("algorithm \"{0}\" is not allowed")]
+    AlgNotAllowed(String),
+    #[error("no key fits the token's kid and algorithm")]
+    UnknownKey,
+    #[error("signature verification failed")]
+    BadSignature,
+    #[error("token expired")]
+    Expired,
+    #[error("token has no exp claim")]
+    NoExpiry,
+    #[error("token not valid yet")]
+    NotYetValid,
+    #[error("issuer not accepted")]
+    BadIssuer,
+    #[error("audience not accepted")]
+    BadAudience,
+    #[error("required value is empty or \"0\"")]
+    RequireFailed,
+}
+
+impl JwtError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            JwtError::Missing => "missing",
+            JwtError::Malformed(_) => "malformed",
+            JwtError::AlgNotAllowed(_) => "alg_not_allowed",
+            JwtError::UnknownKey => "unknown_key",
+            JwtError::BadSignature => "bad_signature",
+            JwtError::Expired | JwtError::NoExpiry => "expired",
+            JwtError::NotYetValid => "not_yet_valid",
+            JwtError::BadIssuer => "bad_issuer",
+            JwtError::BadAudience => "bad_audience",
+            JwtError::RequireFailed => "require_failed",
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Signed JWTs (JWS compact serialization, RFC 7515 and 7519), verified in the order that
+//! blocks algorithm confusion: split, header, algorithm allowed, key fits, signature, claims.
+
+mod alg;
+mod error;
+mod json;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{Map, Value};
+
+pub use alg::{Alg, Family};
+pub use error::JwtError;
+pub(crate) use json::parse_object;
+
+use crate::keys::Key;
+
+/// Longer tokens are refused before any decoding.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// What a token must satisfy besides its signature.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Algorithms accepted; never `none`.
+    pub algorithms: Vec<Alg>,
+    /// `iss` must equal one of these, when there are any.
+    pub issuers: Vec<String>,
+    /// `aud` must contain one of these, when there are any.
+    pub audiences: Vec<String>,
+    /// Seconds of clock skew allowed for `exp` and `nbf`.
+    pub leeway: u64,
+    /// Refuse tokens without `exp`.
+    pub require_exp: bool,
+}
+
+/// A token whose signature and claims were checked.
+#[derive(Debug)]
+pub struct Verified {
+    pub alg: Alg,
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    /// The decoded payload, as the token carried it.
+    pub payload: Vec<u8>,
+}
+
+impl Verified {
+    /// A claim by name; a dotted name that is not itself a claim reaches into nested objects.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        lookup(&self.claims, name)
+    }
+
+    pub fn header_field(&self, name: &str) -> Option<&Value> {
+        lookup(&self.header, name)
+    }
+}
+
+fn lookup<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    map.get(name).or_else(|| {
+        let mut parts = name.split('.');
+        let first = map.get(parts.next()?)?;
+        parts.try_fold(first, |value, part| value.as_object()?.get(part))
+    })
+}
+
+/// A claim or header value as text: strings as they are, arrays joined with commas, other
+/// values as JSON.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// Header parameters understood here; a `crit` naming any of them, or anything else, refuses
+/// the token, since none of them is an extension whose semantics this code implements.
+const UNDERSTOOD_CRIT: &[&str] = &[];
+
+pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<Verified, JwtError> {
+    if token.is_empty() {
+        return Err(JwtError::Missing);
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::Malformed("token too long"));
+    }
+
+    let token = core::str::from_utf8(token).map_err(|_| JwtError::Malformed("not ASCII"))?;
+    let mut parts = token.split('.');
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwtError::Malformed("not three dot-separated parts"));
+    };
+
+    let header_json = decode(header_b64).ok_or(JwtError::Malformed("header is not base64url"))?;
+    let header = parse_object(&header_json)
+        .ok_or(JwtError::Malformed("header is not a JSON object"))?;
+
+    let alg_name = match header.get("alg") {
+        Some(Value::String(name)) => name.as_str(),
+        _ => return Err(JwtError::Malformed("header has no alg")),
+    };
+    let alg = alg_name
+        .parse::<Alg>()
+        .ok()
+        .filter(|alg| policy.algorithms.contains(alg))
+        .ok_or_else(|| JwtError::AlgNotAllowed(alg_name.chars().take(32).collect()))?;
+
+    if let Some(crit) = header.get("crit") {
+        let understood = crit.as_array().is_some_and(|names| {
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|n| n.as_str().is_some_and(|n| UNDERSTOOD_CRIT.contains(&n)))
+        });
+        if !understood {
+            return Err(JwtError::Malformed("unsupported crit header"));
+        }
+    }
+
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.as_str()),
+        Some(_) => return Err(JwtError::Malformed("kid is not a string")),
+    };
+
+    let candidates: Vec<&Key> = keys
+        .iter()
+        .filter(|k| k.fits(alg) && kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)))
+        .collect();
+    if candidates.is_empty() {
+        return Err(JwtError::UnknownKey);
+    }
+
+    let signature =
+        decode(signature_b64).ok_or(JwtError::Malformed("signature is not base64url"))?;
+    let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+
+    if !candidates
+        .iter()
+        .any(|key| key.verify(alg, message, &signature, signature_b64))
+    {
+        return Err(JwtError::BadSignature);
+    }
+
+    let payload = decode(payload_b64).ok_or(JwtError::Malformed("payload is not base64url"))?;
+    let claims =
+        parse_object(&payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
+
+    check_claims(&claims, policy, now)?;
+
+    Ok(Verified {
+        alg,
+        header,
+        claims,
+        payload,
+    })
+}
+
+fn decode(part: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(part).ok()
+}
+
+fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, JwtError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .map(Some)
+            .ok_or(JwtError::Malformed("claim is not a NumericDate")),
+        Some(_) => Err(JwtError::Malformed("claim is not a NumericDate")),
+    }
+}
+
+fn check_claims(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Result<(), JwtError> {
+    let now = now as f64;
+    let leeway = policy.leeway as f64;
+
+    match numeric_date(claims, "exp")? {
+        Some(exp) if now >= exp + leeway => return Err(JwtError::Expired),
+        None if policy.require_exp => return Err(JwtError::NoExpiry),
+        _ => {}
+    }
+
+    if let Some(nbf) = numeric_date(claims, "nbf")? {
+        if now + leeway < nbf {
+            return Err(JwtError::NotYetValid);
+        }
+    }
+
+    if !policy.issuers.is_empty() {
+        let iss = claims.get("iss").and_then(Value::as_str);
+        if !iss.is_some_and(|iss| policy.issuers.iter().any(|i| i == iss)) {
+            return Err(JwtError::BadIssuer);
+        }
+    }
+
+    if !policy.audiences.is_empty() {
+        let accepted = |aud: &Value| {
+            aud.as_str()
+                .is_some_and(|aud| policy.audiences.iter().any(|a| a == aud))
+        };
+        let ok = match claims.get("aud") {
+            Some(Value::Array(auds)) => auds.iter().any(accepted),
+            Some(aud) => accepted(aud),
+            None => false,
+        };
+        if !ok {
+            return Err(JwtError::BadAudience);
+        }
+    }
+
+    Ok(())
+}

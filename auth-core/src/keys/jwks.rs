@@ -1,0 +1,142 @@
+//! JWK Sets (RFC 7517): `use`, `key_ops` and `alg` decide which keys verify what.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::DecodingKey;
+use serde_json::{Map, Value};
+
+use super::{bit_length, ec_family, ec_material, Key, KeyError, Material, MIN_RSA_BITS};
+use crate::jwt::{parse_object, Alg, Family};
+
+pub fn load(data: &[u8]) -> Result<Vec<Key>, KeyError> {
+    let set = parse_object(data).ok_or(KeyError::NotJwks("invalid JSON or duplicate member names"))?;
+    let Some(Value::Array(entries)) = set.get("keys") else {
+        return Err(KeyError::NotJwks("no \"keys\" array"));
+    };
+
+    let mut keys = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let Value::Object(jwk) = entry else {
+            return Err(KeyError::Jwk {
+                index,
+                reason: "not a JSON object".into(),
+            });
+        };
+        match parse_jwk(jwk) {
+            Ok(Some(key)) => keys.push(key),
+            Ok(None) => {}
+            Err(reason) => return Err(KeyError::Jwk { index, reason }),
+        }
+    }
+
+    if keys.is_empty() {
+        return Err(KeyError::NoUsableKey);
+    }
+    Ok(keys)
+}
+
+fn string<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, String> {
+    match jwk.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(format!("\"{name}\" is not a string")),
+    }
+}
+
+fn bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String> {
+    let value = string(jwk, name)?.ok_or_else(|| format!("no \"{name}\""))?;
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| format!("\"{name}\" is not base64url"))
+}
+
+/// A key for signature verification, `None` for a key meant for something else.
+fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
+    if string(jwk, "use")?.is_some_and(|u| u != "sig") {
+        return Ok(None);
+    }
+
+    match jwk.get("key_ops") {
+        None => {}
+        Some(Value::Array(ops)) => {
+            if !ops.iter().any(|op| op.as_str() == Some("verify")) {
+                return Ok(None);
+            }
+        }
+        Some(_) => return Err("\"key_ops\" is not an array".into()),
+    }
+
+    let alg = match string(jwk, "alg")? {
+        None => None,
+        Some(name) => match name.parse::<Alg>() {
+            Ok(alg) => Some(alg),
+            // An algorithm of JWE or one this module does not verify: not a key for us.
+            Err(()) => return Ok(None),
+        },
+    };
+
+    let kty = string(jwk, "kty")?.ok_or("no \"kty\"")?;
+    let (family, material) = match kty {
+        "RSA" => {
+            let n = bytes(jwk, "n")?;
+            let e = bytes(jwk, "e")?;
+            let bits = bit_length(&n);
+            if bits < MIN_RSA_BITS {
+                return Err(KeyError::RsaTooSmall(bits).to_string());
+            }
+            (
+                Family::Rsa,
+                Material::Jose(DecodingKey::from_rsa_raw_components(&n, &e)),
+            )
+        }
+        "EC" => {
+            let size = match string(jwk, "crv")? {
+                Some("P-256") => 32,
+                Some("P-384") => 48,
+                Some("P-521") => 66,
+                Some(_) => return Ok(None),
+                None => return Err("no \"crv\"".into()),
+            };
+            let (x, y) = (bytes(jwk, "x")?, bytes(jwk, "y")?);
+            if x.len() != size || y.len() != size {
+                return Err("\"x\" or \"y\" does not fit the curve".into());
+            }
+            let point = [&[0x04][..], &x, &y].concat();
+            let family = ec_family(&point).ok_or("invalid EC point")?;
+            (family, ec_material(&point))
+        }
+        "OKP" => {
+            if string(jwk, "crv")? != Some("Ed25519") {
+                return Ok(None);
+            }
+            let x = bytes(jwk, "x")?;
+            if x.len() != 32 {
+                return Err("\"x\" is not an Ed25519 public key".into());
+            }
+            (
+                Family::Ed25519,
+                Material::Jose(DecodingKey::from_ed_der(&x)),
+            )
+        }
+        "oct" => {
+            let k = bytes(jwk, "k")?;
+            if k.is_empty() {
+                return Err("empty \"k\"".into());
+            }
+            (Family::Hmac, Material::Jose(DecodingKey::from_secret(&k)))
+        }
+        _ => return Ok(None),
+    };
+
+    if alg.is_some_and(|a| a.family() != family) {
+        return Err(format!(
+            "\"alg\" {} does not fit a key of type {kty}",
+            alg.unwrap()
+        ));
+    }
+
+    let mut key = Key::new(family, material);
+    key.alg = alg;
+    key.kid = string(jwk, "kid")?.map(str::to_owned);
+    Ok(Some(key))
+}

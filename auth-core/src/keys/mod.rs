@@ -1,0 +1,193 @@
+//! Verification keys, loaded once from JWKS, PEM or raw HMAC secret files.
+
+mod jwks;
+mod pem;
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use thiserror::Error;
+
+use crate::jwt::{Alg, Family};
+
+/// How a key file is written; without it the content tells JWKS from PEM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    Jwks,
+    Pem,
+    Hmac,
+}
+
+impl core::str::FromStr for KeyFormat {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "jwks" => Ok(KeyFormat::Jwks),
+            "pem" => Ok(KeyFormat::Pem),
+            "hmac" => Ok(KeyFormat::Hmac),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    #[error("cannot tell the key format (expected a JWKS or a PEM public key)")]
+    UnknownFormat,
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a JWK Set: {0}")]
+    NotJwks(&'static str),
+    #[error("key {index}: {reason}")]
+    Jwk { index: usize, reason: String },
+    #[error("no key usable for signature verification")]
+    NoUsableKey,
+    #[error("PEM: {0}")]
+    Pem(&'static str),
+    #[error("a private key; give the public key")]
+    PrivateKey,
+    #[error("RSA key of {0} bits; at least 2048 are required")]
+    RsaTooSmall(usize),
+}
+
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// One verification key and what it may verify.
+pub struct Key {
+    pub kid: Option<String>,
+    /// The only algorithm the key may be used with, from the JWK's `alg`.
+    pub alg: Option<Alg>,
+    pub family: Family,
+    material: Material,
+}
+
+enum Material {
+    Jose(DecodingKey),
+    /// An uncompressed P-521 point, verified with aws-lc-rs directly.
+    P521(Vec<u8>),
+}
+
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("family", &self.family)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Key {
+    fn new(family: Family, material: Material) -> Self {
+        Self {
+            kid: None,
+            alg: None,
+            family,
+            material,
+        }
+    }
+
+    pub(crate) fn hmac(secret: &[u8]) -> Self {
+        Self::new(Family::Hmac, Material::Jose(DecodingKey::from_secret(secret)))
+    }
+
+    /// Whether the key may verify `alg`: the same family, and the JWK's `alg` if it has one.
+    pub fn fits(&self, alg: Alg) -> bool {
+        self.family == alg.family() && self.alg.is_none_or(|a| a == alg)
+    }
+
+    /// Checks a signature already known to be valid base64url; `fits(alg)` must hold.
+    pub fn verify(&self, alg: Alg, message: &[u8], signature: &[u8], signature_b64: &str) -> bool {
+        match &self.material {
+            Material::Jose(key) => {
+                let Some(algorithm) = jose_algorithm(alg) else {
+                    return false;
+                };
+                jsonwebtoken::crypto::verify(signature_b64, message, key, algorithm)
+                    .unwrap_or(false)
+            }
+            Material::P521(point) => {
+                use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P521_SHA512_FIXED};
+                alg == Alg::ES512
+                    && UnparsedPublicKey::new(&ECDSA_P521_SHA512_FIXED, point)
+                        .verify(message, signature)
+                        .is_ok()
+            }
+        }
+    }
+}
+
+fn jose_algorithm(alg: Alg) -> Option<Algorithm> {
+    Some(match alg {
+        Alg::HS256 => Algorithm::HS256,
+        Alg::HS384 => Algorithm::HS384,
+        Alg::HS512 => Algorithm::HS512,
+        Alg::RS256 => Algorithm::RS256,
+        Alg::RS384 => Algorithm::RS384,
+        Alg::RS512 => Algorithm::RS512,
+        Alg::PS256 => Algorithm::PS256,
+        Alg::PS384 => Algorithm::PS384,
+        Alg::PS512 => Algorithm::PS512,
+        Alg::ES256 => Algorithm::ES256,
+        Alg::ES384 => Algorithm::ES384,
+        Alg::EdDSA => Algorithm::EdDSA,
+        Alg::ES512 => return None,
+    })
+}
+
+/// Reads the keys of one key file.
+pub fn load(data: &[u8], format: Option<KeyFormat>) -> Result<Vec<Key>, KeyError> {
+    let format = match format {
+        Some(format) => format,
+        None => {
+            let text = data.trim_ascii_start();
+            if text.is_empty() {
+                return Err(KeyError::Empty);
+            } else if text.starts_with(b"{") {
+                KeyFormat::Jwks
+            } else if text.starts_with(b"-----BEGIN") {
+                KeyFormat::Pem
+            } else {
+                return Err(KeyError::UnknownFormat);
+            }
+        }
+    };
+
+    match format {
+        KeyFormat::Jwks => jwks::load(data),
+        KeyFormat::Pem => pem::load(data).map(|key| vec![key]),
+        KeyFormat::Hmac if data.is_empty() => Err(KeyError::Empty),
+        KeyFormat::Hmac => Ok(vec![Key::hmac(data)]),
+    }
+}
+
+/// The algorithms a set of keys can verify: what `auth_jwt_algorithms` defaults to.
+pub fn implied_algorithms(keys: &[Key]) -> Vec<Alg> {
+    Alg::ALL
+        .into_iter()
+        .filter(|&alg| keys.iter().any(|k| k.fits(alg)))
+        .collect()
+}
+
+/// Bits in a big-endian unsigned integer.
+fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|&b| b != 0) {
+        Some(i) => (bytes.len() - i) * 8 - bytes[i].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+/// The family of an uncompressed EC point by its size.
+fn ec_family(point: &[u8]) -> Option<Family> {
+    match point.len() {
+        65 | 97 | 133 if point[0] == 0x04 => Some(Family::Ec((point.len() - 1) / 2)),
+        _ => None,
+    }
+}
+
+fn ec_material(point: &[u8]) -> Material {
+    if point.len() == 133 {
+        Material::P521(point.to_vec())
+    } else {
+        Material::Jose(DecodingKey::from_ec_der(point))
+    }
+}
