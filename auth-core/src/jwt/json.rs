@@ -36,7 +36,9 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
-        Ok(Strict(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+        Ok(Strict(
+            serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+        ))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Strict, E> {

@@ -93,8 +93,8 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     };
 
     let header_json = decode(header_b64).ok_or(JwtError::Malformed("header is not base64url"))?;
-    let header = parse_object(&header_json)
-        .ok_or(JwtError::Malformed("header is not a JSON object"))?;
+    let header =
+        parse_object(&header_json).ok_or(JwtError::Malformed("header is not a JSON object"))?;
 
     let alg_name = match header.get("alg") {
         Some(Value::String(name)) => name.as_str(),
@@ -124,9 +124,10 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         Some(_) => return Err(JwtError::Malformed("kid is not a string")),
     };
 
+    // A key without a kid (PEM, raw secret) is a candidate whatever kid the token names.
     let candidates: Vec<&Key> = keys
         .iter()
-        .filter(|k| k.fits(alg) && kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)))
+        .filter(|k| k.fits(alg) && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid))
         .collect();
     if candidates.is_empty() {
         return Err(JwtError::UnknownKey);

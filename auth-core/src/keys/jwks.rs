@@ -9,7 +9,8 @@ use super::{bit_length, ec_family, ec_material, Key, KeyError, Material, MIN_RSA
 use crate::jwt::{parse_object, Alg, Family};
 
 pub fn load(data: &[u8]) -> Result<Vec<Key>, KeyError> {
-    let set = parse_object(data).ok_or(KeyError::NotJwks("invalid JSON or duplicate member names"))?;
+    let set =
+        parse_object(data).ok_or(KeyError::NotJwks("invalid JSON or duplicate member names"))?;
     let Some(Value::Array(entries)) = set.get("keys") else {
         return Err(KeyError::NotJwks("no \"keys\" array"));
     };

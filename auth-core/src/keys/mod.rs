@@ -87,7 +87,10 @@ impl Key {
     }
 
     pub(crate) fn hmac(secret: &[u8]) -> Self {
-        Self::new(Family::Hmac, Material::Jose(DecodingKey::from_secret(secret)))
+        Self::new(
+            Family::Hmac,
+            Material::Jose(DecodingKey::from_secret(secret)),
+        )
     }
 
     /// Whether the key may verify `alg`: the same family, and the JWK's `alg` if it has one.

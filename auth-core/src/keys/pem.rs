@@ -17,11 +17,15 @@ pub fn load(data: &[u8]) -> Result<Key, KeyError> {
         return Err(KeyError::PrivateKey);
     }
     if !matches!(label, "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE") {
-        return Err(KeyError::Pem("expected PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE"));
+        return Err(KeyError::Pem(
+            "expected PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE",
+        ));
     }
 
     if let Ok(key) = DecodingKey::from_rsa_pem(data) {
-        let der = key.try_get_as_bytes().map_err(|_| KeyError::Pem("bad RSA key"))?;
+        let der = key
+            .try_get_as_bytes()
+            .map_err(|_| KeyError::Pem("bad RSA key"))?;
         let bits = rsa_modulus_bits(der).ok_or(KeyError::Pem("bad RSA key"))?;
         if bits < MIN_RSA_BITS {
             return Err(KeyError::RsaTooSmall(bits));
@@ -30,7 +34,9 @@ pub fn load(data: &[u8]) -> Result<Key, KeyError> {
     }
 
     if let Ok(key) = DecodingKey::from_ec_pem(data) {
-        let point = key.try_get_as_bytes().map_err(|_| KeyError::Pem("bad EC key"))?;
+        let point = key
+            .try_get_as_bytes()
+            .map_err(|_| KeyError::Pem("bad EC key"))?;
         let family = ec_family(point).ok_or(KeyError::Pem("unsupported EC curve"))?;
         return Ok(Key::new(family, ec_material(point)));
     }
@@ -66,7 +72,9 @@ fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if count == 0 || count > 4 || rest.len() < count {
             return None;
         }
-        let len = rest[..count].iter().fold(0usize, |acc, &b| acc << 8 | b as usize);
+        let len = rest[..count]
+            .iter()
+            .fold(0usize, |acc, &b| acc << 8 | b as usize);
         (len, &rest[count..])
     };
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))

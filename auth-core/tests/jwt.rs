@@ -1,0 +1,353 @@
+use auth_core::jwt::{verify, Alg, JwtError, Policy};
+use auth_core::keys::{implied_algorithms, load, Key, KeyError, KeyFormat};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+const NOW: i64 = 1_800_000_000;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../t/fixtures/jwt/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn token(name: &str) -> Vec<u8> {
+    fixture(name).trim_ascii().to_vec()
+}
+
+fn keys(name: &str) -> Vec<Key> {
+    load(&fixture(name), None).unwrap()
+}
+
+fn policy(keys: &[Key]) -> Policy {
+    Policy {
+        algorithms: implied_algorithms(keys),
+        require_exp: true,
+        ..Policy::default()
+    }
+}
+
+fn b64(data: &str) -> String {
+    URL_SAFE_NO_PAD.encode(data)
+}
+
+fn hs256(secret: &[u8], header: &str, payload: &str) -> Vec<u8> {
+    let message = format!("{}.{}", b64(header), b64(payload));
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+    let tag = aws_lc_rs::hmac::sign(&key, message.as_bytes());
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref())).into_bytes()
+}
+
+const SECRET: &[u8] = b"a-test-secret-that-is-32-bytes!!";
+
+#[test]
+fn every_algorithm_from_the_jwks() {
+    let keys = keys("jwks.json");
+    let policy = policy(&keys);
+    for (file, alg) in [
+        ("rs256.jwt", Alg::RS256),
+        ("rs512-nokid.jwt", Alg::RS512),
+        ("ps256.jwt", Alg::PS256),
+        ("es256.jwt", Alg::ES256),
+        ("es384.jwt", Alg::ES384),
+        ("eddsa.jwt", Alg::EdDSA),
+        ("hs256.jwt", Alg::HS256),
+    ] {
+        let verified =
+            verify(&token(file), &keys, &policy, NOW).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(verified.alg, alg);
+        assert_eq!(verified.claim("sub").unwrap(), "alice");
+        assert_eq!(
+            verified.claim("profile.email").unwrap(),
+            "alice@example.com"
+        );
+    }
+}
+
+#[test]
+fn pem_spki_pkcs1_and_certificate() {
+    for file in ["rsa.pem", "rsa-pkcs1.pem", "rsa.crt"] {
+        let keys = keys(file);
+        assert!(
+            verify(&token("rs256.jwt"), &keys, &policy(&keys), NOW).is_ok(),
+            "{file}"
+        );
+    }
+    for (file, jwt) in [
+        ("ec256.pem", "es256.jwt"),
+        ("ec384.pem", "es384.jwt"),
+        ("ed25519.pem", "eddsa.jwt"),
+    ] {
+        let keys = keys(file);
+        assert!(
+            verify(&token(jwt), &keys, &policy(&keys), NOW).is_ok(),
+            "{file}"
+        );
+    }
+    let keys = load(&fixture("hmac.secret"), Some(KeyFormat::Hmac)).unwrap();
+    assert!(verify(&token("hs256.jwt"), &keys, &policy(&keys), NOW).is_ok());
+}
+
+#[test]
+fn key_loading_refusals() {
+    assert_eq!(
+        load(&fixture("rsa1024.pem"), None).unwrap_err(),
+        KeyError::RsaTooSmall(1024)
+    );
+    assert_eq!(
+        load(&fixture("rsa.key"), None).unwrap_err(),
+        KeyError::PrivateKey
+    );
+    assert_eq!(load(b"", None).unwrap_err(), KeyError::Empty);
+    assert_eq!(load(b"secret", None).unwrap_err(), KeyError::UnknownFormat);
+    assert!(matches!(
+        load(b"{\"keys\":[]}", None).unwrap_err(),
+        KeyError::NoUsableKey
+    ));
+    assert!(matches!(
+        load(b"{\"keys\":1}", None).unwrap_err(),
+        KeyError::NotJwks(_)
+    ));
+    assert!(matches!(
+        load(b"{\"keys\":[],\"keys\":[]}", None).unwrap_err(),
+        KeyError::NotJwks(_)
+    ));
+    assert!(matches!(
+        load(
+            br#"{"keys":[{"kty":"RSA","alg":"HS256","n":"AQAB","e":"AQAB"}]}"#,
+            None
+        )
+        .unwrap_err(),
+        KeyError::Jwk { index: 0, .. }
+    ));
+}
+
+#[test]
+fn the_key_type_decides_the_algorithm() {
+    // HS256 signed with the RSA public key as the secret: the classic confusion.
+    let pem = fixture("rsa.pem");
+    let keys = keys("rsa.pem");
+    let forged = hs256(
+        &pem,
+        r#"{"alg":"HS256"}"#,
+        r#"{"sub":"mallory","exp":4102444800}"#,
+    );
+    assert_eq!(
+        verify(&forged, &keys, &policy(&keys), NOW).unwrap_err(),
+        JwtError::AlgNotAllowed("HS256".into())
+    );
+
+    // Even when HS256 is allowed, an RSA key never acts as an HMAC secret.
+    let mut loose = policy(&keys);
+    loose.algorithms = Alg::ALL.to_vec();
+    assert_eq!(
+        verify(&forged, &keys, &loose, NOW).unwrap_err(),
+        JwtError::UnknownKey
+    );
+}
+
+#[test]
+fn none_in_any_case_is_refused() {
+    let keys = keys("jwks.json");
+    let mut loose = policy(&keys);
+    loose.algorithms = Alg::ALL.to_vec();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let t = format!(
+            "{}.{}.",
+            b64(&format!(r#"{{"alg":"{alg}"}}"#)),
+            b64(r#"{"sub":"x"}"#)
+        );
+        assert!(matches!(
+            verify(t.as_bytes(), &keys, &loose, NOW).unwrap_err(),
+            JwtError::AlgNotAllowed(_)
+        ));
+    }
+}
+
+fn hs(header: &str, payload: &str) -> Result<auth_core::jwt::Verified, JwtError> {
+    let keys = load(SECRET, Some(KeyFormat::Hmac)).unwrap();
+    let mut p = policy(&keys);
+    p.leeway = 30;
+    p.issuers = vec!["https://issuer.example".into()];
+    p.audiences = vec!["api".into()];
+    verify(&hs256(SECRET, header, payload), &keys, &p, NOW)
+}
+
+#[test]
+fn claims() {
+    let ok = r#","iss":"https://issuer.example","aud":"api"}"#;
+    let h = r#"{"alg":"HS256"}"#;
+    assert!(hs(h, &format!(r#"{{"exp":{}{ok}"#, NOW + 1)).is_ok());
+    assert!(hs(h, &format!(r#"{{"exp":{}{ok}"#, NOW - 29)).is_ok());
+    assert_eq!(
+        hs(h, &format!(r#"{{"exp":{}{ok}"#, NOW - 30)).unwrap_err(),
+        JwtError::Expired
+    );
+    assert!(hs(h, &format!(r#"{{"exp":{}.5{ok}"#, NOW)).is_ok());
+    assert_eq!(
+        hs(h, &format!(r#"{{"exp":"{}"{ok}"#, NOW + 100))
+            .unwrap_err()
+            .code(),
+        "malformed"
+    );
+    assert_eq!(
+        hs(h, &format!(r#"{{"sub":"x"{ok}"#)).unwrap_err().code(),
+        "expired"
+    );
+    assert!(hs(
+        h,
+        &format!(r#"{{"exp":{},"nbf":{}{ok}"#, NOW + 100, NOW + 30)
+    )
+    .is_ok());
+    assert_eq!(
+        hs(
+            h,
+            &format!(r#"{{"exp":{},"nbf":{}{ok}"#, NOW + 100, NOW + 31)
+        )
+        .unwrap_err(),
+        JwtError::NotYetValid
+    );
+    let exp = format!(r#"{{"exp":{}"#, NOW + 100);
+    assert_eq!(
+        hs(h, &format!(r#"{exp},"iss":"evil","aud":"api"}}"#)).unwrap_err(),
+        JwtError::BadIssuer
+    );
+    assert_eq!(
+        hs(h, &format!(r#"{exp},"aud":"api"}}"#)).unwrap_err(),
+        JwtError::BadIssuer
+    );
+    assert_eq!(
+        hs(
+            h,
+            &format!(r#"{exp},"iss":"https://issuer.example","aud":["web"]}}"#)
+        )
+        .unwrap_err(),
+        JwtError::BadAudience
+    );
+    assert!(hs(
+        h,
+        &format!(r#"{exp},"iss":"https://issuer.example","aud":["web","api"]}}"#)
+    )
+    .is_ok());
+    assert_eq!(
+        hs(
+            h,
+            &format!(r#"{exp},"exp":1,"iss":"https://issuer.example","aud":"api"}}"#)
+        )
+        .unwrap_err()
+        .code(),
+        "malformed"
+    );
+}
+
+#[test]
+fn header_rules() {
+    let p = format!(
+        r#"{{"exp":{},"iss":"https://issuer.example","aud":"api"}}"#,
+        NOW + 100
+    );
+    assert_eq!(
+        hs(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#, &p)
+            .unwrap_err()
+            .code(),
+        "malformed"
+    );
+    assert_eq!(
+        hs(r#"{"alg":"HS256","crit":[]}"#, &p).unwrap_err().code(),
+        "malformed"
+    );
+    assert_eq!(
+        hs(r#"{"alg":"HS256","alg":"HS256"}"#, &p)
+            .unwrap_err()
+            .code(),
+        "malformed"
+    );
+    // A raw secret has no kid, so any kid may name it; keys with kids must match.
+    assert!(hs(r#"{"alg":"HS256","kid":"../../etc/passwd"}"#, &p).is_ok());
+    let jwks = keys("jwks.json");
+    let forged = hs256(SECRET, r#"{"alg":"HS256","kid":"../../etc/passwd"}"#, &p);
+    assert_eq!(
+        verify(&forged, &jwks, &policy(&jwks), NOW).unwrap_err(),
+        JwtError::UnknownKey
+    );
+    assert_eq!(
+        hs(r#"{"alg":"HS256","kid":7}"#, &p).unwrap_err().code(),
+        "malformed"
+    );
+    assert_eq!(
+        hs(r#"{"alg":"hs256"}"#, &p).unwrap_err().code(),
+        "alg_not_allowed"
+    );
+    // Keys in the token's header are never used.
+    assert!(hs(
+        r#"{"alg":"HS256","jwk":{"kty":"oct","k":"AAAA"},"jku":"http://x/","x5u":"http://x/"}"#,
+        &p
+    )
+    .is_ok());
+}
+
+#[test]
+fn tampering() {
+    let keys = keys("jwks.json");
+    let policy = policy(&keys);
+    for file in [
+        "rs256.jwt",
+        "ps256.jwt",
+        "es256.jwt",
+        "eddsa.jwt",
+        "hs256.jwt",
+    ] {
+        let good = String::from_utf8(token(file)).unwrap();
+        let (rest, signature) = good.rsplit_once('.').unwrap();
+        let (header, _) = rest.split_once('.').unwrap();
+        let other_payload = b64(r#"{"sub":"mallory","exp":4102444800}"#);
+        let cases = [
+            format!("{header}.{other_payload}.{signature}"),
+            format!("{rest}.{}", &signature[..signature.len() - 4]),
+            format!("{rest}."),
+            format!("{rest}.{}", b64("x")),
+            format!("{rest}.{signature}."),
+            format!("{rest}"),
+            format!("{rest}.{signature}="),
+            format!("{rest}.{}", signature.replace(['A', 'B'], "C")),
+        ];
+        for case in cases {
+            let err = verify(case.as_bytes(), &keys, &policy, NOW).unwrap_err();
+            assert!(
+                matches!(err.code(), "bad_signature" | "malformed"),
+                "{file}: {case}: {err}"
+            );
+        }
+    }
+    // ECDSA r = s = 0.
+    let good = String::from_utf8(token("es256.jwt")).unwrap();
+    let (rest, _) = good.rsplit_once('.').unwrap();
+    let zero = format!("{rest}.{}", URL_SAFE_NO_PAD.encode([0u8; 64]));
+    assert_eq!(
+        verify(zero.as_bytes(), &keys, &policy, NOW).unwrap_err(),
+        JwtError::BadSignature
+    );
+}
+
+#[test]
+fn junk_never_panics() {
+    let keys = keys("jwks.json");
+    let policy = policy(&keys);
+    let deep = format!("{{\"alg\":{}1{}}}", "[".repeat(5000), "]".repeat(5000));
+    for junk in [
+        "".to_string(),
+        ".".into(),
+        "..".into(),
+        "...".into(),
+        "a.b.c".into(),
+        format!("{}.{}.x", b64("null"), b64("{}")),
+        format!("{}.{}.x", b64(&deep), b64("{}")),
+        format!("{}.{}.x", b64("{\"alg\":\"RS256\"}"), b64("[]")),
+        "x".repeat(20_000),
+        "\u{1F600}.\u{1F600}.\u{1F600}".into(),
+    ] {
+        assert!(verify(junk.as_bytes(), &keys, &policy, NOW).is_err());
+    }
+}
