@@ -351,3 +351,59 @@ fn junk_never_panics() {
         assert!(verify(junk.as_bytes(), &keys, &policy, NOW).is_err());
     }
 }
+
+/// RFC 7515 A.1–A.4, RFC 7520 4.1–4.4 and RFC 8037 A.4, copied from the RFCs.
+#[test]
+fn rfc_known_answers() {
+    let vectors: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(format!(
+            "{}/tests/fixtures/rfc-vectors.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+
+    for vector in vectors.as_array().unwrap() {
+        let name = vector["name"].as_str().unwrap();
+        let jwks = serde_json::json!({ "keys": [vector["jwk"]] }).to_string();
+        let keys = load(jwks.as_bytes(), None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let alg: Alg = vector["alg"].as_str().unwrap().parse().unwrap();
+        let policy = Policy {
+            algorithms: vec![alg],
+            ..Policy::default()
+        };
+        let token = vector["token"].as_str().unwrap().as_bytes();
+
+        // Claims are checked only after the signature: a text payload fails there.
+        match verify(token, &keys, &policy, 1_300_819_000) {
+            Ok(verified) => {
+                assert!(vector["claims"].is_object(), "{name}");
+                assert_eq!(verified.claim("iss").unwrap(), "joe", "{name}");
+                assert_eq!(
+                    verify(token, &keys, &policy, 1_300_819_380).unwrap_err(),
+                    JwtError::Expired,
+                    "{name}"
+                );
+            }
+            Err(err) => {
+                assert!(vector["claims"].is_null(), "{name}: {err}");
+                assert_eq!(
+                    err,
+                    JwtError::Malformed("payload is not a JSON object"),
+                    "{name}"
+                );
+            }
+        }
+
+        // One flipped bit in the signature.
+        let mut bad = token.to_vec();
+        let last = bad.len() - 2;
+        bad[last] = if bad[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            verify(&bad, &keys, &policy, 1_300_819_000).unwrap_err(),
+            JwtError::BadSignature,
+            "{name}"
+        );
+    }
+}
