@@ -8,8 +8,9 @@ use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value,
     ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_core_main_conf_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
-    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_TAKE1, NGX_HTTP_LMT_CONF,
-    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
+    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -17,6 +18,7 @@ use ngx::http::{
 };
 use ngx::ngx_string;
 
+use crate::jwt::{self, JwtConf};
 use crate::log::Sink;
 use crate::user_file::UserFiles;
 
@@ -26,6 +28,15 @@ impl HttpModule for Module {
     fn module() -> &'static ngx_module_t {
         // SAFETY: nginx only writes to the module structure before any configuration is parsed.
         unsafe { &*ptr::addr_of!(crate::ngx_http_auth_rs_module) }
+    }
+
+    unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        // SAFETY: nginx passes a valid configuration context.
+        let cf = unsafe { &mut *cf };
+        match jwt::variables::register(cf) {
+            Some(()) => Status::NGX_OK.into(),
+            None => Status::NGX_ERROR.into(),
+        }
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
@@ -40,22 +51,27 @@ impl HttpModule for Module {
         // credentials are looked at, and a success under `satisfy any` spares auth_request.
         let position = access_module_handler(cf, cmcf);
 
+        // auth_jwt, the cheaper check, runs first.
+        let ours = [crate::htpasswd::access_handler, jwt::access_handler];
+
         let access = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
-        // SAFETY: the access phase array holds ngx_http_handler_pt elements.
-        let h = unsafe { ngx_array_push(access) }.cast::<ngx_http_handler_pt>();
-        if h.is_null() {
-            return Status::NGX_ERROR.into();
+        for _ in ours {
+            // SAFETY: the access phase array holds ngx_http_handler_pt elements.
+            if unsafe { ngx_array_push(access) }.is_null() {
+                return Status::NGX_ERROR.into();
+            }
         }
 
-        // SAFETY: the array now has nelts elements, the last one just pushed.
+        // SAFETY: the array now has nelts elements, the last ones just pushed.
         let handlers = unsafe {
             core::slice::from_raw_parts_mut(access.elts.cast::<ngx_http_handler_pt>(), access.nelts)
         };
-        let at = position
-            .filter(|&p| p < handlers.len() - 1)
-            .unwrap_or(handlers.len() - 1);
-        handlers[at..].rotate_right(1);
-        handlers[at] = Some(crate::htpasswd::access_handler);
+        let end = handlers.len() - ours.len();
+        let at = position.filter(|&p| p < end).unwrap_or(end);
+        handlers[at..].rotate_right(ours.len());
+        for (slot, handler) in handlers[at..].iter_mut().zip(ours) {
+            *slot = Some(handler);
+        }
 
         Status::NGX_OK.into()
     }
@@ -93,7 +109,7 @@ fn access_module_handler(
         let saved = ptr::replace(access, ptr::read(empty));
         let rc = init(cf);
         let pushed = ptr::replace(access, saved);
-        if rc != Status::NGX_OK.into() || pushed.nelts != 1 {
+        if rc != Status::NGX_OK.0 || pushed.nelts != 1 {
             return None;
         }
         *pushed.elts.cast::<ngx_http_handler_pt>()
@@ -121,6 +137,7 @@ unsafe impl HttpModuleMainConf for Module {
 pub struct LocConf {
     pub htpasswd_realm: *mut ngx_http_complex_value_t,
     pub htpasswd_user_file: *mut ngx_http_complex_value_t,
+    pub jwt: JwtConf,
 }
 
 impl Default for LocConf {
@@ -128,6 +145,7 @@ impl Default for LocConf {
         Self {
             htpasswd_realm: ptr::null_mut(),
             htpasswd_user_file: ptr::null_mut(),
+            jwt: JwtConf::default(),
         }
     }
 }
@@ -145,6 +163,7 @@ impl Merge for LocConf {
         if self.htpasswd_user_file.is_null() {
             self.htpasswd_user_file = prev.htpasswd_user_file;
         }
+        self.jwt.merge(&prev.jwt);
         Ok(())
     }
 }
@@ -152,7 +171,20 @@ impl Merge for LocConf {
 const ANY_LOC_CONF: u32 =
     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_HTTP_LMT_CONF;
 
-pub static mut COMMANDS: [ngx_command_t; 3] = [
+macro_rules! command {
+    ($name:literal, $type:expr, $set:path) => {
+        ngx_command_t {
+            name: ngx_string!($name),
+            type_: ($type) as ngx_uint_t,
+            set: Some($set),
+            conf: NGX_HTTP_LOC_CONF_OFFSET,
+            offset: 0,
+            post: ptr::null_mut(),
+        }
+    };
+}
+
+pub static mut COMMANDS: [ngx_command_t; 14] = [
     ngx_command_t {
         name: ngx_string!("auth_htpasswd"),
         type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
@@ -169,6 +201,61 @@ pub static mut COMMANDS: [ngx_command_t; 3] = [
         offset: 0,
         post: ptr::null_mut(),
     },
+    command!(
+        "auth_jwt",
+        ANY_LOC_CONF | NGX_CONF_TAKE12,
+        jwt::set_auth_jwt
+    ),
+    command!(
+        "auth_jwt_key_file",
+        ANY_LOC_CONF | NGX_CONF_TAKE12,
+        jwt::set_auth_jwt_key_file
+    ),
+    command!(
+        "auth_jwt_leeway",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        jwt::set_auth_jwt_leeway
+    ),
+    command!(
+        "auth_jwt_type",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        jwt::set_auth_jwt_type
+    ),
+    command!(
+        "auth_jwt_require",
+        ANY_LOC_CONF | NGX_CONF_1MORE,
+        jwt::set_auth_jwt_require
+    ),
+    command!(
+        "auth_jwt_algorithms",
+        ANY_LOC_CONF | NGX_CONF_1MORE,
+        jwt::set_auth_jwt_algorithms
+    ),
+    command!(
+        "auth_jwt_issuer",
+        ANY_LOC_CONF | NGX_CONF_1MORE,
+        jwt::set_auth_jwt_issuer
+    ),
+    command!(
+        "auth_jwt_audience",
+        ANY_LOC_CONF | NGX_CONF_1MORE,
+        jwt::set_auth_jwt_audience
+    ),
+    command!(
+        "auth_jwt_require_exp",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        jwt::set_auth_jwt_require_exp
+    ),
+    command!(
+        "auth_jwt_claim_set",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE,
+        jwt::set_auth_jwt_claim_set
+    ),
+    command!(
+        "auth_jwt_header_set",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE,
+        jwt::set_auth_jwt_header_set
+    ),
     ngx_command_t::empty(),
 ];
 
@@ -184,7 +271,7 @@ extern "C" fn set_auth_htpasswd(
         return c"is duplicate".as_ptr().cast_mut();
     }
 
-    match compile_complex_value(cf, false) {
+    match compile_complex_value(cf, args(cf)[1], false) {
         Some(cv) => {
             lcf.htpasswd_realm = cv;
             NGX_CONF_OK
@@ -205,7 +292,7 @@ extern "C" fn set_auth_htpasswd_user_file(
         return c"is duplicate".as_ptr().cast_mut();
     }
 
-    let Some(cv) = compile_complex_value(cf, true) else {
+    let Some(cv) = compile_complex_value(cf, args(cf)[1], true) else {
         return NGX_CONF_ERROR;
     };
     lcf.htpasswd_user_file = cv;
@@ -224,13 +311,20 @@ extern "C" fn set_auth_htpasswd_user_file(
     NGX_CONF_OK
 }
 
-/// Compiles the directive's single argument, which may contain variables.
-fn compile_complex_value(
+/// The directive's name and arguments.
+pub fn args(cf: &ngx_conf_t) -> &'static [ngx_str_t] {
+    // SAFETY: while a directive is handled, cf->args holds its name and arguments, allocated
+    // from the configuration pool.
+    unsafe { core::slice::from_raw_parts((*cf.args).elts.cast::<ngx_str_t>(), (*cf.args).nelts) }
+}
+
+/// Compiles a directive argument, which may contain variables.
+pub fn compile_complex_value(
     cf: &mut ngx_conf_t,
+    mut value: ngx_str_t,
     conf_prefix: bool,
 ) -> Option<*mut ngx_http_complex_value_t> {
-    // SAFETY: NGX_CONF_TAKE1 ensures that args holds the directive name and one value.
-    let value = unsafe { (*cf.args).elts.cast::<ngx_str_t>().add(1) };
+    let value = &mut value as *mut ngx_str_t;
 
     // SAFETY: the pool outlives the configuration; ngx_pcalloc zeroes the allocation.
     let cv = unsafe { ngx_pcalloc(cf.pool, core::mem::size_of::<ngx_http_complex_value_t>()) }
@@ -247,7 +341,7 @@ fn compile_complex_value(
     ccv.set_conf_prefix(conf_prefix.into());
 
     // SAFETY: ccv is fully initialized and points to live configuration data.
-    if unsafe { ngx_http_compile_complex_value(&mut ccv) } != Status::NGX_OK.into() {
+    if unsafe { ngx_http_compile_complex_value(&mut ccv) } != Status::NGX_OK.0 {
         return None;
     }
 

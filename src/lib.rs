@@ -2,7 +2,9 @@
 
 mod conf;
 mod htpasswd;
+mod jwt;
 mod log;
+mod request;
 mod user_file;
 
 use core::ffi::c_void;
@@ -14,7 +16,7 @@ use ngx::http::HttpModule;
 use crate::conf::Module;
 
 static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
-    preconfiguration: None,
+    preconfiguration: Some(Module::preconfiguration),
     postconfiguration: Some(Module::postconfiguration),
     create_main_conf: Some(Module::create_main_conf),
     init_main_conf: None,

@@ -309,7 +309,7 @@ fn tampering() {
             format!("{rest}."),
             format!("{rest}.{}", b64("x")),
             format!("{rest}.{signature}."),
-            format!("{rest}"),
+            rest.to_string(),
             format!("{rest}.{signature}="),
             format!("{rest}.{}", signature.replace(['A', 'B'], "C")),
         ];

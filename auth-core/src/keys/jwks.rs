@@ -59,11 +59,8 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
 
     match jwk.get("key_ops") {
         None => {}
-        Some(Value::Array(ops)) => {
-            if !ops.iter().any(|op| op.as_str() == Some("verify")) {
-                return Ok(None);
-            }
-        }
+        Some(Value::Array(ops)) if ops.iter().any(|op| op.as_str() == Some("verify")) => {}
+        Some(Value::Array(_)) => return Ok(None),
         Some(_) => return Err("\"key_ops\" is not an array".into()),
     }
 

@@ -1,0 +1,149 @@
+//! The access handler of `auth_jwt`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth_core::jwt::{verify, JwtError};
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_http_request_t, ngx_int_t, ngx_str_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
+};
+use ngx::http::HttpModuleLocationConf;
+
+use super::variables::{self, Verdict};
+use crate::conf::{str_bytes, Module};
+use crate::request::{self, complex_value, quoted};
+
+pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    request::guard(r, "auth_jwt", handle)
+}
+
+fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
+    let Some(lcf) = Module::location_conf(r) else {
+        return Status::NGX_DECLINED.into();
+    };
+    let jcf = &lcf.jwt;
+
+    if jcf.realm.is_null() {
+        return Status::NGX_DECLINED.into();
+    }
+
+    let Some(realm) = complex_value(r, jcf.realm) else {
+        return Status::NGX_ERROR.into();
+    };
+    let realm = str_bytes(&realm);
+    if realm == b"off" {
+        return Status::NGX_DECLINED.into();
+    }
+
+    let mut log = request::log(r);
+
+    let token = if jcf.token.is_null() {
+        bearer_token(r)
+    } else {
+        let Some(value) = complex_value(r, jcf.token) else {
+            return Status::NGX_ERROR.into();
+        };
+        value
+    };
+
+    if jcf.keys().is_empty() {
+        log.error(
+            NGX_LOG_ERR,
+            0,
+            format_args!("auth_jwt: no keys; add auth_jwt_key_file"),
+        );
+    }
+
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+
+    let result = verify(str_bytes(&token), jcf.keys(), &jcf.policy, now);
+
+    if let Err(err) = &result {
+        match err {
+            JwtError::Missing => log.error(NGX_LOG_INFO, 0, format_args!("no JWT was provided")),
+            err => log.error(NGX_LOG_INFO, 0, format_args!("JWT refused: {err}")),
+        }
+    }
+
+    let missing = matches!(result, Err(JwtError::Missing));
+    let ok = result.is_ok();
+    if variables::store(r, Verdict { result }).is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+
+    if !ok {
+        let error = if missing { None } else { Some("invalid_token") };
+        return challenge(r, realm, error, NGX_HTTP_UNAUTHORIZED);
+    }
+
+    for require in jcf.requires() {
+        for &value in &require.values {
+            let Some(value) = complex_value(r, value) else {
+                return Status::NGX_ERROR.into();
+            };
+            let value = str_bytes(&value);
+            if value.is_empty() || value == b"0" {
+                log.error(
+                    NGX_LOG_INFO,
+                    0,
+                    format_args!("JWT refused: auth_jwt_require failed"),
+                );
+                variables::store(
+                    r,
+                    Verdict {
+                        result: Err(JwtError::RequireFailed),
+                    },
+                );
+                return if require.status == NGX_HTTP_FORBIDDEN {
+                    challenge(r, realm, Some("insufficient_scope"), NGX_HTTP_FORBIDDEN)
+                } else {
+                    challenge(r, realm, Some("invalid_token"), NGX_HTTP_UNAUTHORIZED)
+                };
+            }
+        }
+    }
+
+    Status::NGX_OK.into()
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive), or an empty string.
+fn bearer_token(r: &ngx_http_request_t) -> ngx_str_t {
+    let header = r.headers_in.authorization;
+    if header.is_null() {
+        return ngx_str_t::default();
+    }
+    // SAFETY: a non-null header points to an element of the request's header list.
+    let value = str_bytes(unsafe { &(*header).value });
+    let Some(space) = value.iter().position(|&c| c == b' ') else {
+        return ngx_str_t::default();
+    };
+    if !value[..space].eq_ignore_ascii_case(b"bearer") {
+        return ngx_str_t::default();
+    }
+    let token = value[space..].trim_ascii();
+    ngx_str_t {
+        len: token.len(),
+        data: token.as_ptr().cast_mut(),
+    }
+}
+
+/// Answers with `WWW-Authenticate: Bearer realm="…"[, error="…"]` (RFC 6750, section 3).
+fn challenge(
+    r: &mut ngx_http_request_t,
+    realm: &[u8],
+    error: Option<&str>,
+    status: u32,
+) -> ngx_int_t {
+    let mut value = Vec::with_capacity(realm.len() + 48);
+    value.extend_from_slice(b"Bearer realm=");
+    quoted(realm, &mut value);
+    if let Some(error) = error {
+        value.extend_from_slice(b", error=\"");
+        value.extend_from_slice(error.as_bytes());
+        value.push(b'"');
+    }
+    request::challenge(r, &value, status)
+}

@@ -1,0 +1,390 @@
+//! `auth_jwt` and its companion directives.
+
+mod handler;
+pub mod variables;
+
+use core::ffi::{c_char, c_void};
+use core::ptr;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use auth_core::jwt::{Alg, Policy};
+use auth_core::keys::{self, Key, KeyFormat};
+use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
+use ngx::ffi::{
+    ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_parse_time, ngx_str_t, NGX_ERROR,
+    NGX_HTTP_FORBIDDEN, NGX_HTTP_UNAUTHORIZED, NGX_LOG_EMERG,
+};
+
+pub use handler::access_handler;
+
+use crate::conf::{args, compile_complex_value, str_bytes, LocConf};
+use crate::log::Sink;
+
+/// `auth_jwt_require $value ... [error=401|403]`: every value must be non-empty and not "0".
+pub struct Require {
+    pub values: Vec<*mut ngx_http_complex_value_t>,
+    pub status: u32,
+}
+
+pub struct JwtConf {
+    pub realm: *mut ngx_http_complex_value_t,
+    /// Where the token comes from; null: `Authorization: Bearer`.
+    pub token: *mut ngx_http_complex_value_t,
+    keys: Option<Rc<Vec<Key>>>,
+    leeway: Option<u64>,
+    algorithms: Option<Vec<Alg>>,
+    issuers: Option<Vec<String>>,
+    audiences: Option<Vec<String>>,
+    require_exp: Option<bool>,
+    requires: Option<Rc<Vec<Require>>>,
+    /// Resolved by merge.
+    pub policy: Rc<Policy>,
+}
+
+impl Default for JwtConf {
+    fn default() -> Self {
+        Self {
+            realm: ptr::null_mut(),
+            token: ptr::null_mut(),
+            keys: None,
+            leeway: None,
+            algorithms: None,
+            issuers: None,
+            audiences: None,
+            require_exp: None,
+            requires: None,
+            policy: Rc::default(),
+        }
+    }
+}
+
+impl JwtConf {
+    pub fn keys(&self) -> &[Key] {
+        self.keys.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn requires(&self) -> &[Require] {
+        self.requires.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn merge(&mut self, prev: &Self) {
+        if self.realm.is_null() {
+            self.realm = prev.realm;
+            self.token = prev.token;
+        }
+        if self.keys.is_none() {
+            self.keys = prev.keys.clone();
+        }
+        if self.requires.is_none() {
+            self.requires = prev.requires.clone();
+        }
+        self.leeway = self.leeway.or(prev.leeway);
+        self.require_exp = self.require_exp.or(prev.require_exp);
+        if self.algorithms.is_none() {
+            self.algorithms = prev.algorithms.clone();
+        }
+        if self.issuers.is_none() {
+            self.issuers = prev.issuers.clone();
+        }
+        if self.audiences.is_none() {
+            self.audiences = prev.audiences.clone();
+        }
+
+        self.policy = Rc::new(Policy {
+            algorithms: self
+                .algorithms
+                .clone()
+                .unwrap_or_else(|| keys::implied_algorithms(self.keys())),
+            issuers: self.issuers.clone().unwrap_or_default(),
+            audiences: self.audiences.clone().unwrap_or_default(),
+            leeway: self.leeway.unwrap_or(0),
+            require_exp: self.require_exp.unwrap_or(true),
+        });
+    }
+}
+
+/// Turns a setter's outcome into what nginx expects; the message gets file and line.
+fn done(cf: &mut ngx_conf_t, result: Result<(), String>) -> *mut c_char {
+    match result {
+        Ok(()) => NGX_CONF_OK,
+        Err(message) => {
+            let directive = String::from_utf8_lossy(str_bytes(&args(cf)[0])).into_owned();
+            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{directive}\": {message}"));
+            NGX_CONF_ERROR
+        }
+    }
+}
+
+fn conf<'a>(cf: *mut ngx_conf_t, conf: *mut c_void) -> (&'a mut ngx_conf_t, &'a mut JwtConf) {
+    // SAFETY: nginx passes a valid configuration context and this module's LocConf.
+    unsafe { (&mut *cf, &mut (*conf.cast::<LocConf>()).jwt) }
+}
+
+fn text(arg: &ngx_str_t) -> Result<&str, String> {
+    core::str::from_utf8(str_bytes(arg)).map_err(|_| "invalid UTF-8".to_owned())
+}
+
+pub extern "C" fn set_auth_jwt(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    if !jcf.realm.is_null() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = (|| {
+        let realm = compile_complex_value(cf, args(cf)[1], false).ok_or("invalid realm")?;
+        if let Some(arg) = args(cf).get(2).copied() {
+            let Some(source) = str_bytes(&arg).strip_prefix(b"token=") else {
+                return Err(format!(
+                    "invalid parameter \"{}\"",
+                    str_bytes(&arg).escape_ascii()
+                ));
+            };
+            if !source.starts_with(b"$") {
+                return Err("token= takes a variable".into());
+            }
+            let source = ngx_str_t {
+                len: source.len(),
+                data: source.as_ptr().cast_mut(),
+            };
+            jcf.token = compile_complex_value(cf, source, false).ok_or("invalid token=")?;
+        }
+        jcf.realm = realm;
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_key_file(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    let result = (|| {
+        let args = args(cf);
+        let format = match args.get(2) {
+            None => None,
+            Some(arg) => Some(text(arg)?.parse::<KeyFormat>().map_err(|_| {
+                format!(
+                    "invalid key format \"{}\"; expected jwks, pem or hmac",
+                    text(arg).unwrap_or("")
+                )
+            })?),
+        };
+        let path = full_path(cf, str_bytes(&args[1]));
+        let data = std::fs::read(&path)
+            .map_err(|err| format!("cannot read \"{}\": {err}", path.display()))?;
+        let loaded =
+            keys::load(&data, format).map_err(|err| format!("\"{}\": {err}", path.display()))?;
+        let keys = jcf.keys.get_or_insert_with(Rc::default);
+        Rc::get_mut(keys).ok_or("keys are shared")?.extend(loaded);
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+/// A relative path is taken relative to the configuration prefix, as nginx does.
+fn full_path(cf: &ngx_conf_t, name: &[u8]) -> PathBuf {
+    let name = Path::new(OsStr::from_bytes(name));
+    if name.is_absolute() {
+        return name.to_owned();
+    }
+    // SAFETY: the cycle and its conf_prefix outlive configuration parsing.
+    let prefix = str_bytes(unsafe { &(*cf.cycle).conf_prefix });
+    Path::new(OsStr::from_bytes(prefix)).join(name)
+}
+
+pub extern "C" fn set_auth_jwt_leeway(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    if jcf.leeway.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let mut value = args(cf)[1];
+    // SAFETY: value is a valid ngx_str_t; ngx_parse_time only reads it.
+    let seconds = unsafe { ngx_parse_time(&mut value, 1) };
+    let result = if seconds == NGX_ERROR as isize || seconds < 0 {
+        Err(format!(
+            "invalid value \"{}\"",
+            str_bytes(&value).escape_ascii()
+        ))
+    } else {
+        jcf.leeway = Some(seconds as u64);
+        Ok(())
+    };
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_type(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    _c: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context.
+    let cf = unsafe { &mut *cf };
+    let result = match str_bytes(&args(cf)[1]) {
+        b"signed" => Ok(()),
+        b"encrypted" | b"nested" => Err("only signed tokens (JWS) are supported".to_owned()),
+        other => Err(format!("invalid value \"{}\"", other.escape_ascii())),
+    };
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_algorithms(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    if jcf.algorithms.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = args(cf)[1..]
+        .iter()
+        .map(|arg| {
+            let name = text(arg)?;
+            name.parse::<Alg>()
+                .map_err(|_| format!("unsupported algorithm \"{name}\""))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|algs| jcf.algorithms = Some(algs));
+    done(cf, result)
+}
+
+fn strings(cf: &ngx_conf_t) -> Result<Vec<String>, String> {
+    args(cf)[1..]
+        .iter()
+        .map(|a| text(a).map(str::to_owned))
+        .collect()
+}
+
+pub extern "C" fn set_auth_jwt_issuer(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    if jcf.issuers.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = strings(cf).map(|v| jcf.issuers = Some(v));
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_audience(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    if jcf.audiences.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = strings(cf).map(|v| jcf.audiences = Some(v));
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_require_exp(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    if jcf.require_exp.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = match str_bytes(&args(cf)[1]) {
+        b"on" => Ok(true),
+        b"off" => Ok(false),
+        other => Err(format!(
+            "invalid value \"{}\", it must be \"on\" or \"off\"",
+            other.escape_ascii()
+        )),
+    }
+    .map(|on| jcf.require_exp = Some(on));
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_require(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    let result = (|| {
+        let count = args(cf).len();
+        let mut status = NGX_HTTP_UNAUTHORIZED;
+        let mut last = count;
+        if let Some(error) = str_bytes(&args(cf)[count - 1]).strip_prefix(b"error=") {
+            status = match error {
+                b"401" => NGX_HTTP_UNAUTHORIZED,
+                b"403" => NGX_HTTP_FORBIDDEN,
+                _ => return Err("error= must be 401 or 403".to_owned()),
+            };
+            last -= 1;
+        }
+        if last < 2 {
+            return Err("no value to require".to_owned());
+        }
+        let values = (1..last)
+            .map(|i| {
+                compile_complex_value(cf, args(cf)[i], false)
+                    .ok_or_else(|| "invalid value".to_owned())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let requires = jcf.requires.get_or_insert_with(Rc::default);
+        Rc::get_mut(requires)
+            .ok_or("requirements are shared")?
+            .push(Require { values, status });
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+fn set_path_variable(cf: *mut ngx_conf_t, header: bool) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context.
+    let cf = unsafe { &mut *cf };
+    let result = (|| {
+        let args = args(cf);
+        let name = str_bytes(&args[1])
+            .strip_prefix(b"$")
+            .ok_or_else(|| {
+                format!(
+                    "invalid variable name \"{}\"",
+                    str_bytes(&args[1]).escape_ascii()
+                )
+            })?
+            .to_vec();
+        let names = args[2..]
+            .iter()
+            .map(|a| text(a).map(str::to_owned))
+            .collect::<Result<Vec<_>, _>>()?;
+        variables::add_path_variable(cf, &name, header, names).map_err(str::to_owned)
+    })();
+    done(cf, result)
+}
+
+pub extern "C" fn set_auth_jwt_claim_set(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    _c: *mut c_void,
+) -> *mut c_char {
+    set_path_variable(cf, false)
+}
+
+pub extern "C" fn set_auth_jwt_header_set(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    _c: *mut c_void,
+) -> *mut c_char {
+    set_path_variable(cf, true)
+}

@@ -1,0 +1,315 @@
+//! `$jwt_claim_*`, `$jwt_header_*`, `$jwt_payload`, `$jwt_error`, variables made by
+//! `auth_jwt_claim_set`/`auth_jwt_header_set`, and `$remote_user` for JWT-authenticated requests.
+//!
+//! The verdict lives with the main request and survives internal redirects (`error_page 401 =
+//! @login`); nothing is visible before the access phase has verified a token.
+
+use core::ffi::c_void;
+use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use auth_core::jwt::{value_text, JwtError, Verified};
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_conf_t, ngx_hash_key_t, ngx_http_add_variable, ngx_http_get_variable_pt,
+    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_pool_cleanup_add, ngx_pool_cleanup_pt,
+    ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
+};
+use ngx::http::{HttpModule, HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::ngx_string;
+use serde_json::Value;
+
+use crate::conf::{str_bytes, Module};
+use crate::request::pool_str;
+
+/// The outcome of `auth_jwt` for a request.
+pub struct Verdict {
+    pub result: Result<Verified, JwtError>,
+}
+
+extern "C" fn drop_verdict(data: *mut c_void) {
+    // SAFETY: registered only for cleanups whose data is a Verdict written by store().
+    unsafe { ptr::drop_in_place(data.cast::<Verdict>()) };
+}
+
+/// One copy of the cleanup handler's address, so that storing and finding it agree.
+static DROP_VERDICT: ngx_pool_cleanup_pt = Some(drop_verdict);
+
+fn slot(r: &ngx_http_request_t) -> *mut *mut c_void {
+    // SAFETY: r.main is the main request; its ctx array has a slot for every HTTP module.
+    unsafe { (*r.main).ctx.add(Module::module().ctx_index) }
+}
+
+/// The verdict for this request, if auth_jwt ran for it.
+pub fn get(r: &ngx_http_request_t) -> Option<&Verdict> {
+    let slot = slot(r);
+    // SAFETY: the slot holds null or a Verdict living in a cleanup of the main request's pool.
+    unsafe {
+        if (*slot).is_null() {
+            // An internal redirect cleared the ctx array; the pool cleanup still holds it.
+            let mut cln = (*(*r.main).pool).cleanup;
+            while !cln.is_null() {
+                if (*cln).handler.map(|h| h as usize) == DROP_VERDICT.map(|h| h as usize) {
+                    *slot = (*cln).data;
+                    break;
+                }
+                cln = (*cln).next;
+            }
+        }
+        (*slot).cast::<Verdict>().as_ref()
+    }
+}
+
+/// Records the verdict for this request, replacing an earlier one.
+pub fn store(r: &mut ngx_http_request_t, verdict: Verdict) -> Option<&Verdict> {
+    if get(r).is_some() {
+        // SAFETY: get() returned the live Verdict the slot points to.
+        unsafe { *(*slot(r)).cast::<Verdict>() = verdict };
+    } else {
+        // SAFETY: the main request's pool outlives every use of the verdict; the cleanup
+        // drops it when the pool is destroyed.
+        unsafe {
+            let cln = ngx_pool_cleanup_add((*r.main).pool, core::mem::size_of::<Verdict>());
+            if cln.is_null() {
+                return None;
+            }
+            ptr::write((*cln).data.cast::<Verdict>(), verdict);
+            (*cln).handler = DROP_VERDICT;
+            *slot(r) = (*cln).data;
+        }
+    }
+    get(r)
+}
+
+fn verified(r: &ngx_http_request_t) -> Option<&Verified> {
+    get(r)?.result.as_ref().ok()
+}
+
+/// Sets `v` to `bytes` (copied to the request pool) or marks it not found.
+fn set(
+    r: &mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    bytes: Option<&[u8]>,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid variable value to fill in.
+    let v = unsafe { &mut *v };
+    match bytes {
+        Some(bytes) => {
+            let Some(s) = pool_str(r, bytes) else {
+                return Status::NGX_ERROR.into();
+            };
+            v.set_len(s.len as u32);
+            v.data = s.data;
+            v.set_valid(1);
+            v.set_no_cacheable(0);
+            v.set_not_found(0);
+        }
+        None => v.set_not_found(1),
+    }
+    Status::NGX_OK.into()
+}
+
+fn text(value: Option<&Value>) -> Option<Vec<u8>> {
+    value.map(|v| value_text(v).into_bytes())
+}
+
+/// For prefix variables nginx passes the variable's full name as `data`.
+fn suffix(data: usize, prefix: &str) -> &'static str {
+    // SAFETY: data is &v->name of the variable being evaluated, which outlives the cycle.
+    let name = str_bytes(unsafe { &*(data as *const ngx_str_t) });
+    core::str::from_utf8(&name[prefix.len().min(name.len())..]).unwrap_or("")
+}
+
+unsafe extern "C" fn claim_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid request.
+    let r = unsafe { &mut *r };
+    let value = text(verified(r).and_then(|t| t.claim(suffix(data, "jwt_claim_"))));
+    set(r, v, value.as_deref())
+}
+
+unsafe extern "C" fn header_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid request.
+    let r = unsafe { &mut *r };
+    let value = text(verified(r).and_then(|t| t.header_field(suffix(data, "jwt_header_"))));
+    set(r, v, value.as_deref())
+}
+
+unsafe extern "C" fn payload_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    _data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid request.
+    let r = unsafe { &mut *r };
+    let value = verified(r).map(|t| t.payload.clone());
+    set(r, v, value.as_deref())
+}
+
+unsafe extern "C" fn error_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    _data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid request.
+    let r = unsafe { &mut *r };
+    let value = get(r).map(|verdict| match &verdict.result {
+        Ok(_) => "",
+        Err(err) => err.code(),
+    });
+    set(r, v, value.map(str::as_bytes))
+}
+
+/// A claim or header path given to auth_jwt_claim_set / auth_jwt_header_set.
+pub struct Path {
+    header: bool,
+    names: Vec<String>,
+}
+
+unsafe extern "C" fn path_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid request; data is the Path registered with the variable.
+    let (r, path) = unsafe { (&mut *r, &*(data as *const Path)) };
+    let value = verified(r).and_then(|t| {
+        let map = if path.header { &t.header } else { &t.claims };
+        let (first, rest) = path.names.split_first()?;
+        rest.iter()
+            .try_fold(map.get(first)?, |value, name| value.as_object()?.get(name))
+    });
+    let value = text(value);
+    set(r, v, value.as_deref())
+}
+
+static REMOTE_USER: AtomicUsize = AtomicUsize::new(0);
+
+static REMOTE_USER_HANDLER: ngx_http_get_variable_pt = Some(remote_user_variable);
+
+/// `$remote_user`: the token's `sub` when auth_jwt admitted the request, else nginx's own.
+unsafe extern "C" fn remote_user_variable(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a valid request.
+    let request = unsafe { &mut *r };
+    if let Some(sub) = verified(request)
+        .and_then(|t| t.claims.get("sub"))
+        .and_then(Value::as_str)
+    {
+        let sub = sub.as_bytes().to_vec();
+        return set(request, v, Some(&sub));
+    }
+
+    let original = REMOTE_USER.load(Ordering::Relaxed);
+    if original == 0 {
+        // SAFETY: as above.
+        unsafe { (*v).set_not_found(1) };
+        return Status::NGX_OK.into();
+    }
+    // SAFETY: the stored value is nginx's own get handler of $remote_user.
+    let original: unsafe extern "C" fn(
+        *mut ngx_http_request_t,
+        *mut ngx_variable_value_t,
+        usize,
+    ) -> ngx_int_t = unsafe { core::mem::transmute(original) };
+    // SAFETY: called exactly as nginx would call it.
+    unsafe { original(r, v, data) }
+}
+
+fn add(
+    cf: &mut ngx_conf_t,
+    mut name: ngx_str_t,
+    handler: ngx_http_get_variable_pt,
+    flags: u32,
+) -> Option<*mut ngx_http_variable_t> {
+    // SAFETY: cf is the live configuration; nginx copies the name.
+    let var =
+        unsafe { ngx_http_add_variable(cf, &mut name, (flags | NGX_HTTP_VAR_NOCACHEABLE) as _) };
+    if var.is_null() {
+        return None;
+    }
+    // SAFETY: ngx_http_add_variable returned a valid variable.
+    unsafe { (*var).get_handler = handler };
+    Some(var)
+}
+
+/// Registers the variables; called from preconfiguration.
+pub fn register(cf: &mut ngx_conf_t) -> Option<()> {
+    add(
+        cf,
+        ngx_string!("jwt_claim_"),
+        Some(claim_variable),
+        NGX_HTTP_VAR_PREFIX,
+    )?;
+    add(
+        cf,
+        ngx_string!("jwt_header_"),
+        Some(header_variable),
+        NGX_HTTP_VAR_PREFIX,
+    )?;
+    add(cf, ngx_string!("jwt_payload"), Some(payload_variable), 0)?;
+    add(cf, ngx_string!("jwt_error"), Some(error_variable), 0)?;
+    take_over_remote_user(cf);
+    Some(())
+}
+
+/// Adds a variable for `auth_jwt_claim_set` / `auth_jwt_header_set`.
+pub fn add_path_variable(
+    cf: &mut ngx_conf_t,
+    name: &[u8],
+    header: bool,
+    names: Vec<String>,
+) -> Result<(), &'static str> {
+    // SAFETY: the configuration pool lives as long as the variables defined with it.
+    let pool = unsafe { ngx::core::Pool::from_ngx_pool(cf.pool) };
+    let path = pool.allocate(Path { header, names });
+    if path.is_null() {
+        return Err("out of memory");
+    }
+    let name = ngx_str_t {
+        len: name.len(),
+        data: name.as_ptr().cast_mut(),
+    };
+    let var = add(cf, name, Some(path_variable), 0).ok_or("cannot add the variable")?;
+    // SAFETY: var is valid; the Path lives in the configuration pool as long as the variable.
+    unsafe { (*var).data = path as usize };
+    Ok(())
+}
+
+/// Replaces the get handler of `$remote_user`, keeping nginx's for everything but JWT.
+fn take_over_remote_user(cf: &mut ngx_conf_t) {
+    let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
+        return;
+    };
+    if cmcf.variables_keys.is_null() {
+        return;
+    }
+    // SAFETY: during configuration variables_keys holds the registered variables by name.
+    let keys = unsafe {
+        let keys = &(*cmcf.variables_keys).keys;
+        core::slice::from_raw_parts(keys.elts.cast::<ngx_hash_key_t>(), keys.nelts)
+    };
+    for key in keys {
+        if str_bytes(&key.key) == b"remote_user" {
+            let var = key.value.cast::<ngx_http_variable_t>();
+            // SAFETY: the value of a variables_keys entry is its ngx_http_variable_t.
+            unsafe {
+                let current = (*var).get_handler.map(|h| h as usize);
+                if current.is_some() && current != REMOTE_USER_HANDLER.map(|h| h as usize) {
+                    REMOTE_USER.store(current.unwrap_or(0), Ordering::Relaxed);
+                    (*var).get_handler = REMOTE_USER_HANDLER;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! What both access handlers do with a request: evaluate complex values, copy into the request
+//! pool, answer with a challenge, and contain panics.
+
+use core::panic::AssertUnwindSafe;
+use core::ptr;
+use std::panic;
+
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_http_complex_value, ngx_http_complex_value_t, ngx_http_request_t, ngx_int_t, ngx_list_push,
+    ngx_pnalloc, ngx_str_t, ngx_table_elt_t, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ALERT,
+};
+use ngx::ngx_string;
+
+use crate::log::Sink;
+
+/// Runs an access handler; a panic becomes a 500 for this request and an alert in the log.
+pub fn guard(
+    r: *mut ngx_http_request_t,
+    directive: &str,
+    handler: impl FnOnce(&mut ngx_http_request_t) -> ngx_int_t,
+) -> ngx_int_t {
+    // SAFETY: nginx calls access handlers with a valid request whose connection is alive.
+    let r = unsafe { &mut *r };
+    let log = unsafe { (*r.connection).log };
+
+    match panic::catch_unwind(AssertUnwindSafe(|| handler(r))) {
+        Ok(rc) => rc,
+        Err(_) => {
+            Sink::Log(log).error(
+                NGX_LOG_ALERT,
+                0,
+                format_args!("{directive}: internal error, request refused"),
+            );
+            NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
+        }
+    }
+}
+
+/// The request's log, for messages about this request.
+pub fn log(r: &ngx_http_request_t) -> Sink<'static> {
+    // SAFETY: a request's connection and its log live as long as the request.
+    Sink::Log(unsafe { (*r.connection).log })
+}
+
+/// Evaluates a complex value; the bytes live in the request pool.
+pub fn complex_value(
+    r: &mut ngx_http_request_t,
+    cv: *mut ngx_http_complex_value_t,
+) -> Option<ngx_str_t> {
+    let mut value = ngx_str_t::default();
+    // SAFETY: cv was compiled at configuration time; the result is allocated from r's pool.
+    if unsafe { ngx_http_complex_value(r, cv, &mut value) } != Status::NGX_OK.0 {
+        return None;
+    }
+    Some(value)
+}
+
+/// Copies `bytes` into the request pool.
+pub fn pool_str(r: &mut ngx_http_request_t, bytes: &[u8]) -> Option<ngx_str_t> {
+    // SAFETY: r.pool is the live request pool; ngx_pnalloc returns len bytes or NULL.
+    let data = unsafe { ngx_pnalloc(r.pool, bytes.len().max(1)) }.cast::<u8>();
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: `data` has room for bytes.len() bytes and does not overlap `bytes`.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len()) };
+    Some(ngx_str_t {
+        len: bytes.len(),
+        data,
+    })
+}
+
+/// `realm` as an RFC 9110 quoted-string, control characters dropped.
+pub fn quoted(realm: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &c in realm {
+        match c {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', c]),
+            0..=0x1f | 0x7f => {}
+            _ => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Answers `status` (401 or 403) with a `WWW-Authenticate: <value>` challenge.
+pub fn challenge(r: &mut ngx_http_request_t, value: &[u8], status: u32) -> ngx_int_t {
+    if set_www_authenticate(r, value).is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    status as ngx_int_t
+}
+
+fn set_www_authenticate(r: &mut ngx_http_request_t, value: &[u8]) -> Option<()> {
+    let value = pool_str(r, value)?;
+
+    // SAFETY: headers_out.headers is the request's initialized output header list.
+    let h = unsafe { ngx_list_push(&mut r.headers_out.headers) }.cast::<ngx_table_elt_t>();
+    if h.is_null() {
+        return None;
+    }
+
+    // SAFETY: `h` is a fresh list element; all-zero is a valid ngx_table_elt_t.
+    let h = unsafe {
+        ptr::write_bytes(h, 0, 1);
+        &mut *h
+    };
+    h.hash = 1;
+    h.key = ngx_string!("WWW-Authenticate");
+    h.value = value;
+
+    // An access handler that grants access later clears every challenge in the chain.
+    #[cfg(nginx_header_chains)]
+    {
+        h.next = r.headers_out.www_authenticate;
+    }
+    r.headers_out.www_authenticate = h;
+
+    Some(())
+}
