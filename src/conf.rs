@@ -184,7 +184,7 @@ macro_rules! command {
     };
 }
 
-pub static mut COMMANDS: [ngx_command_t; 14] = [
+pub static mut COMMANDS: [ngx_command_t; 15] = [
     ngx_command_t {
         name: ngx_string!("auth_htpasswd"),
         type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
@@ -210,6 +210,11 @@ pub static mut COMMANDS: [ngx_command_t; 14] = [
         "auth_jwt_key_file",
         ANY_LOC_CONF | NGX_CONF_TAKE12,
         jwt::set_auth_jwt_key_file
+    ),
+    command!(
+        "auth_jwt_key_cache",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        jwt::set_auth_jwt_key_cache
     ),
     command!(
         "auth_jwt_leeway",

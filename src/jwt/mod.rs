@@ -224,6 +224,28 @@ pub extern "C" fn set_auth_jwt_leeway(
     done(cf, result)
 }
 
+/// Keys are parsed once, when the configuration is loaded, so there is nothing to cache; the
+/// directive is accepted so that NGINX Plus configurations load unchanged.
+pub extern "C" fn set_auth_jwt_key_cache(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    _c: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context.
+    let cf = unsafe { &mut *cf };
+    let mut value = args(cf)[1];
+    // SAFETY: value is a valid ngx_str_t; ngx_parse_time only reads it.
+    let result = if unsafe { ngx_parse_time(&mut value, 1) } == NGX_ERROR as isize {
+        Err(format!(
+            "invalid value \"{}\"",
+            str_bytes(&value).escape_ascii()
+        ))
+    } else {
+        Ok(())
+    };
+    done(cf, result)
+}
+
 pub extern "C" fn set_auth_jwt_type(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
