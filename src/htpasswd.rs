@@ -22,18 +22,15 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return Status::NGX_DECLINED.into();
     };
 
-    if lcf.htpasswd_realm.is_null() || lcf.htpasswd_user_file.is_null() {
+    if lcf.htpasswd_user_file.is_null() {
         return Status::NGX_DECLINED.into();
     }
 
-    let Some(realm) = complex_value(r, lcf.htpasswd_realm) else {
-        return Status::NGX_ERROR.into();
+    let realm = match request::realm(r, lcf.htpasswd_realm) {
+        Ok(realm) => realm,
+        Err(rc) => return rc,
     };
     let realm = str_bytes(&realm);
-
-    if realm == b"off" {
-        return Status::NGX_DECLINED.into();
-    }
 
     let mut log = request::log(r);
 

@@ -12,6 +12,7 @@ use ngx::ffi::{
 };
 use ngx::ngx_string;
 
+use crate::conf::str_bytes;
 use crate::log::Sink;
 
 /// Runs an access handler; a panic becomes a 500 for this request and an alert in the log.
@@ -54,6 +55,22 @@ pub fn complex_value(
         return None;
     }
     Some(value)
+}
+
+/// The realm of a check configured with `cv`: `Err(NGX_DECLINED)` when there is none or it
+/// evaluates to "off", `Err(NGX_ERROR)` when it cannot be evaluated.
+pub fn realm(
+    r: &mut ngx_http_request_t,
+    cv: *mut ngx_http_complex_value_t,
+) -> Result<ngx_str_t, ngx_int_t> {
+    if cv.is_null() {
+        return Err(Status::NGX_DECLINED.into());
+    }
+    let realm = complex_value(r, cv).ok_or(Status::NGX_ERROR.0)?;
+    if str_bytes(&realm) == b"off" {
+        return Err(Status::NGX_DECLINED.into());
+    }
+    Ok(realm)
 }
 
 /// Copies `bytes` into the request pool.

@@ -24,17 +24,11 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     };
     let jcf = &lcf.jwt;
 
-    if jcf.realm.is_null() {
-        return Status::NGX_DECLINED.into();
-    }
-
-    let Some(realm) = complex_value(r, jcf.realm) else {
-        return Status::NGX_ERROR.into();
+    let realm = match request::realm(r, jcf.realm) {
+        Ok(realm) => realm,
+        Err(rc) => return rc,
     };
     let realm = str_bytes(&realm);
-    if realm == b"off" {
-        return Status::NGX_DECLINED.into();
-    }
 
     let mut log = request::log(r);
 

@@ -14,7 +14,7 @@ use auth_core::jwt::{Alg, Policy};
 use auth_core::keys::{self, Key, KeyFormat};
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_parse_time, ngx_str_t, NGX_ERROR,
+    ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_parse_time, ngx_str_t,
     NGX_HTTP_FORBIDDEN, NGX_HTTP_UNAUTHORIZED, NGX_LOG_EMERG,
 };
 
@@ -200,28 +200,40 @@ fn full_path(cf: &ngx_conf_t, name: &[u8]) -> PathBuf {
     Path::new(OsStr::from_bytes(prefix)).join(name)
 }
 
+/// A directive that sets one value once: "is duplicate" on a repeat, else `parse`'s verdict.
+fn set_once<T>(
+    cf: *mut ngx_conf_t,
+    c: *mut c_void,
+    field: fn(&mut JwtConf) -> &mut Option<T>,
+    parse: fn(&[ngx_str_t]) -> Result<T, String>,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    let slot = field(jcf);
+    if slot.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = parse(&args(cf)[1..]).map(|value| *slot = Some(value));
+    done(cf, result)
+}
+
+fn seconds(value: &ngx_str_t) -> Result<u64, String> {
+    let mut value = *value;
+    // SAFETY: value is a valid ngx_str_t; ngx_parse_time only reads it.
+    let seconds = unsafe { ngx_parse_time(&mut value, 1) };
+    u64::try_from(seconds)
+        .map_err(|_| format!("invalid value \"{}\"", str_bytes(&value).escape_ascii()))
+}
+
+fn strings(args: &[ngx_str_t]) -> Result<Vec<String>, String> {
+    args.iter().map(|a| text(a).map(str::to_owned)).collect()
+}
+
 pub extern "C" fn set_auth_jwt_leeway(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
-    if jcf.leeway.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
-    }
-    let mut value = args(cf)[1];
-    // SAFETY: value is a valid ngx_str_t; ngx_parse_time only reads it.
-    let seconds = unsafe { ngx_parse_time(&mut value, 1) };
-    let result = if seconds == NGX_ERROR as isize || seconds < 0 {
-        Err(format!(
-            "invalid value \"{}\"",
-            str_bytes(&value).escape_ascii()
-        ))
-    } else {
-        jcf.leeway = Some(seconds as u64);
-        Ok(())
-    };
-    done(cf, result)
+    set_once(cf, c, |j| &mut j.leeway, |args| seconds(&args[0]))
 }
 
 /// Keys are parsed once, when the configuration is loaded, so there is nothing to cache; the
@@ -233,16 +245,7 @@ pub extern "C" fn set_auth_jwt_key_cache(
 ) -> *mut c_char {
     // SAFETY: nginx passes a valid configuration context.
     let cf = unsafe { &mut *cf };
-    let mut value = args(cf)[1];
-    // SAFETY: value is a valid ngx_str_t; ngx_parse_time only reads it.
-    let result = if unsafe { ngx_parse_time(&mut value, 1) } == NGX_ERROR as isize {
-        Err(format!(
-            "invalid value \"{}\"",
-            str_bytes(&value).escape_ascii()
-        ))
-    } else {
-        Ok(())
-    };
+    let result = seconds(&args(cf)[1]).map(drop);
     done(cf, result)
 }
 
@@ -266,27 +269,20 @@ pub extern "C" fn set_auth_jwt_algorithms(
     _: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
-    if jcf.algorithms.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
-    }
-    let result = args(cf)[1..]
-        .iter()
-        .map(|arg| {
-            let name = text(arg)?;
-            name.parse::<Alg>()
-                .map_err(|_| format!("unsupported algorithm \"{name}\""))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(|algs| jcf.algorithms = Some(algs));
-    done(cf, result)
-}
-
-fn strings(cf: &ngx_conf_t) -> Result<Vec<String>, String> {
-    args(cf)[1..]
-        .iter()
-        .map(|a| text(a).map(str::to_owned))
-        .collect()
+    set_once(
+        cf,
+        c,
+        |j| &mut j.algorithms,
+        |args| {
+            args.iter()
+                .map(|arg| {
+                    let name = text(arg)?;
+                    name.parse::<Alg>()
+                        .map_err(|_| format!("unsupported algorithm \"{name}\""))
+                })
+                .collect()
+        },
+    )
 }
 
 pub extern "C" fn set_auth_jwt_issuer(
@@ -294,12 +290,7 @@ pub extern "C" fn set_auth_jwt_issuer(
     _: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
-    if jcf.issuers.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
-    }
-    let result = strings(cf).map(|v| jcf.issuers = Some(v));
-    done(cf, result)
+    set_once(cf, c, |j| &mut j.issuers, strings)
 }
 
 pub extern "C" fn set_auth_jwt_audience(
@@ -307,12 +298,7 @@ pub extern "C" fn set_auth_jwt_audience(
     _: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
-    if jcf.audiences.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
-    }
-    let result = strings(cf).map(|v| jcf.audiences = Some(v));
-    done(cf, result)
+    set_once(cf, c, |j| &mut j.audiences, strings)
 }
 
 pub extern "C" fn set_auth_jwt_require_exp(
@@ -320,20 +306,19 @@ pub extern "C" fn set_auth_jwt_require_exp(
     _: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
-    if jcf.require_exp.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
-    }
-    let result = match str_bytes(&args(cf)[1]) {
-        b"on" => Ok(true),
-        b"off" => Ok(false),
-        other => Err(format!(
-            "invalid value \"{}\", it must be \"on\" or \"off\"",
-            other.escape_ascii()
-        )),
-    }
-    .map(|on| jcf.require_exp = Some(on));
-    done(cf, result)
+    set_once(
+        cf,
+        c,
+        |j| &mut j.require_exp,
+        |args| match str_bytes(&args[0]) {
+            b"on" => Ok(true),
+            b"off" => Ok(false),
+            other => Err(format!(
+                "invalid value \"{}\", it must be \"on\" or \"off\"",
+                other.escape_ascii()
+            )),
+        },
+    )
 }
 
 pub extern "C" fn set_auth_jwt_require(

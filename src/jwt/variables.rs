@@ -15,8 +15,9 @@ use ngx::ffi::{
     ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_pool_cleanup_add, ngx_pool_cleanup_pt,
     ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
 };
+use ngx::http::Request;
 use ngx::http::{HttpModule, HttpModuleMainConf, NgxHttpCoreModule};
-use ngx::ngx_string;
+use ngx::{http_variable_get, ngx_string};
 use serde_json::Value;
 
 use crate::conf::{str_bytes, Module};
@@ -86,17 +87,13 @@ fn verified(r: &ngx_http_request_t) -> Option<&Verified> {
 }
 
 /// Sets `v` to `bytes` (copied to the request pool) or marks it not found.
-fn set(
-    r: &mut ngx_http_request_t,
-    v: *mut ngx_variable_value_t,
-    bytes: Option<&[u8]>,
-) -> ngx_int_t {
+fn set(r: &mut ngx_http_request_t, v: *mut ngx_variable_value_t, bytes: Option<&[u8]>) -> Status {
     // SAFETY: nginx passes a valid variable value to fill in.
     let v = unsafe { &mut *v };
     match bytes {
         Some(bytes) => {
             let Some(s) = pool_str(r, bytes) else {
-                return Status::NGX_ERROR.into();
+                return Status::NGX_ERROR;
             };
             v.set_len(s.len as u32);
             v.data = s.data;
@@ -106,7 +103,7 @@ fn set(
         }
         None => v.set_not_found(1),
     }
-    Status::NGX_OK.into()
+    Status::NGX_OK
 }
 
 fn text(value: Option<&Value>) -> Option<Vec<u8>> {
@@ -120,52 +117,44 @@ fn suffix(data: usize, prefix: &str) -> &'static str {
     core::str::from_utf8(&name[prefix.len().min(name.len())..]).unwrap_or("")
 }
 
-unsafe extern "C" fn claim_variable(
-    r: *mut ngx_http_request_t,
-    v: *mut ngx_variable_value_t,
-    data: usize,
-) -> ngx_int_t {
-    // SAFETY: nginx passes a valid request.
-    let r = unsafe { &mut *r };
-    let value = text(verified(r).and_then(|t| t.claim(suffix(data, "jwt_claim_"))));
-    set(r, v, value.as_deref())
-}
+http_variable_get!(
+    claim_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
+        let r = request.as_mut();
+        let value = text(verified(r).and_then(|t| t.claim(suffix(data, "jwt_claim_"))));
+        set(r, v, value.as_deref())
+    }
+);
 
-unsafe extern "C" fn header_variable(
-    r: *mut ngx_http_request_t,
-    v: *mut ngx_variable_value_t,
-    data: usize,
-) -> ngx_int_t {
-    // SAFETY: nginx passes a valid request.
-    let r = unsafe { &mut *r };
-    let value = text(verified(r).and_then(|t| t.header_field(suffix(data, "jwt_header_"))));
-    set(r, v, value.as_deref())
-}
+http_variable_get!(
+    header_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
+        let r = request.as_mut();
+        let value = text(verified(r).and_then(|t| t.header_field(suffix(data, "jwt_header_"))));
+        set(r, v, value.as_deref())
+    }
+);
 
-unsafe extern "C" fn payload_variable(
-    r: *mut ngx_http_request_t,
-    v: *mut ngx_variable_value_t,
-    _data: usize,
-) -> ngx_int_t {
-    // SAFETY: nginx passes a valid request.
-    let r = unsafe { &mut *r };
-    let value = verified(r).map(|t| t.payload.clone());
-    set(r, v, value.as_deref())
-}
+http_variable_get!(
+    payload_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| {
+        let r = request.as_mut();
+        let value = verified(r).map(|t| t.payload.clone());
+        set(r, v, value.as_deref())
+    }
+);
 
-unsafe extern "C" fn error_variable(
-    r: *mut ngx_http_request_t,
-    v: *mut ngx_variable_value_t,
-    _data: usize,
-) -> ngx_int_t {
-    // SAFETY: nginx passes a valid request.
-    let r = unsafe { &mut *r };
-    let value = get(r).map(|verdict| match &verdict.result {
-        Ok(_) => "",
-        Err(err) => err.code(),
-    });
-    set(r, v, value.map(str::as_bytes))
-}
+http_variable_get!(
+    error_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| {
+        let r = request.as_mut();
+        let value = get(r).map(|verdict| match &verdict.result {
+            Ok(_) => "",
+            Err(err) => err.code(),
+        });
+        set(r, v, value.map(str::as_bytes))
+    }
+);
 
 /// A claim or header path given to auth_jwt_claim_set / auth_jwt_header_set.
 pub struct Path {
@@ -173,22 +162,22 @@ pub struct Path {
     names: Vec<String>,
 }
 
-unsafe extern "C" fn path_variable(
-    r: *mut ngx_http_request_t,
-    v: *mut ngx_variable_value_t,
-    data: usize,
-) -> ngx_int_t {
-    // SAFETY: nginx passes a valid request; data is the Path registered with the variable.
-    let (r, path) = unsafe { (&mut *r, &*(data as *const Path)) };
-    let value = verified(r).and_then(|t| {
-        let map = if path.header { &t.header } else { &t.claims };
-        let (first, rest) = path.names.split_first()?;
-        rest.iter()
-            .try_fold(map.get(first)?, |value, name| value.as_object()?.get(name))
-    });
-    let value = text(value);
-    set(r, v, value.as_deref())
-}
+http_variable_get!(
+    path_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
+        let r = request.as_mut();
+        // SAFETY: data is the Path registered with the variable, in the configuration pool.
+        let path = unsafe { &*(data as *const Path) };
+        let value = verified(r).and_then(|t| {
+            let map = if path.header { &t.header } else { &t.claims };
+            let (first, rest) = path.names.split_first()?;
+            rest.iter()
+                .try_fold(map.get(first)?, |value, name| value.as_object()?.get(name))
+        });
+        let value = text(value);
+        set(r, v, value.as_deref())
+    }
+);
 
 static REMOTE_USER: AtomicUsize = AtomicUsize::new(0);
 
@@ -207,7 +196,7 @@ unsafe extern "C" fn remote_user_variable(
         .and_then(Value::as_str)
     {
         let sub = sub.as_bytes().to_vec();
-        return set(request, v, Some(&sub));
+        return set(request, v, Some(&sub)).into();
     }
 
     let original = REMOTE_USER.load(Ordering::Relaxed);
