@@ -15,4 +15,12 @@ fn main() {
     if version >= 1_023_000 {
         println!("cargo::rustc-cfg=nginx_header_chains");
     }
+
+    // nginx built --with-threads has thread pools for the slow password hashes.
+    println!("cargo::rustc-check-cfg=cfg(nginx_threads)");
+    println!("cargo::rerun-if-env-changed=DEP_NGINX_FEATURES");
+    let features = env::var("DEP_NGINX_FEATURES").unwrap_or_default();
+    if features.split(',').any(|f| f == "threads") {
+        println!("cargo::rustc-cfg=nginx_threads");
+    }
 }

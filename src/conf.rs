@@ -1,5 +1,6 @@
 //! Directives, configuration structures and their create/merge/init callbacks.
 
+use core::cell::Cell;
 use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 
@@ -8,8 +9,8 @@ use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value,
     ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_core_main_conf_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
-    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
-    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_thread_pool_t, ngx_uint_t, NGX_CONF_1MORE,
+    NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
 };
 use ngx::http::{
@@ -124,9 +125,19 @@ fn access_module_handler(
         .position(|&h| h.map(|f| f as usize) == Some(probe as usize))
 }
 
-#[derive(Default)]
 pub struct MainConf {
     pub user_files: UserFiles,
+    /// Where slow password hashes are checked: the thread pool "default".
+    pub thread_pool: Cell<*mut ngx_thread_pool_t>,
+}
+
+impl Default for MainConf {
+    fn default() -> Self {
+        Self {
+            user_files: UserFiles::default(),
+            thread_pool: Cell::new(ptr::null_mut()),
+        }
+    }
 }
 
 // SAFETY: MainConf is the type create_main_conf allocates for this module.
@@ -302,13 +313,30 @@ extern "C" fn set_auth_htpasswd_user_file(
     };
     lcf.htpasswd_user_file = cv;
 
+    let Some(mcf) = Module::main_conf(cf) else {
+        return NGX_CONF_ERROR;
+    };
+    if mcf.thread_pool.get().is_null() {
+        #[cfg(nginx_threads)]
+        // SAFETY: cf is the live configuration; a NULL name means the pool "default".
+        mcf.thread_pool
+            .set(unsafe { ngx::ffi::ngx_thread_pool_add(cf, ptr::null_mut()) });
+        #[cfg(not(nginx_threads))]
+        {
+            Sink::Conf(cf).error(
+                ngx::ffi::NGX_LOG_NOTICE,
+                0,
+                format_args!("nginx was built without threads: slow password hashes are checked in the event loop"),
+            );
+            // Not a pool: marks the notice as given.
+            mcf.thread_pool.set(ptr::NonNull::dangling().as_ptr());
+        }
+    }
+
     // SAFETY: compile_complex_value returned an initialized complex value.
     let cv = unsafe { &*cv };
     if cv.lengths.is_null() {
         // A path without variables is read now, so `nginx -t` reports its problems.
-        let Some(mcf) = Module::main_conf(cf) else {
-            return NGX_CONF_ERROR;
-        };
         mcf.user_files
             .preload(&mut Sink::Conf(cf), str_bytes(&cv.value));
     }

@@ -3,6 +3,7 @@
 use std::io;
 
 use auth_core::basic::parse_authorization;
+use auth_core::htpasswd::{PasswordHash, VerifyError};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -10,7 +11,9 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
-use crate::conf::{str_bytes, Module};
+use crate::conf::{str_bytes, MainConf, Module};
+#[cfg(nginx_threads)]
+use crate::ctx;
 use crate::request::{self, complex_value, pool_str, quoted};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
@@ -98,7 +101,11 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return challenge(r, realm);
     };
 
-    match hash.verify(credentials.password()) {
+    let Some(verdict) = check_password(r, mcf, hash, credentials.password()) else {
+        return Status::NGX_AGAIN.into();
+    };
+
+    match verdict {
         Ok(true) => {
             if set_user(r, user).is_none() {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
@@ -122,6 +129,41 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
         }
     }
+}
+
+/// The verdict on the password: from a check finished in a thread pool, or computed here;
+/// `None` while a check runs in a thread pool.
+fn check_password(
+    r: &mut ngx_http_request_t,
+    mcf: &MainConf,
+    hash: &PasswordHash,
+    password: &[u8],
+) -> Option<Result<bool, VerifyError>> {
+    #[cfg(nginx_threads)]
+    {
+        use crate::thread::{self, PasswordCheck};
+
+        if let Some(ctx) = ctx::get(r) {
+            match ctx.password.take() {
+                Some(PasswordCheck::Done(verdict)) => return Some(verdict),
+                Some(PasswordCheck::Running) => {
+                    ctx.password.replace(Some(PasswordCheck::Running));
+                    return None;
+                }
+                None => {}
+            }
+        }
+
+        let pool = mcf.thread_pool.get();
+        if hash.is_slow() && !pool.is_null() && thread::post(r, pool, hash, password) {
+            return None;
+        }
+    }
+
+    #[cfg(not(nginx_threads))]
+    let _ = (r, mcf);
+
+    Some(hash.verify(password))
 }
 
 /// Makes the verified user name available to other modules.

@@ -1,10 +1,13 @@
 //! ngx_http_auth_rs_module: authentication in the nginx worker.
 
 mod conf;
+mod ctx;
 mod htpasswd;
 mod jwt;
 mod log;
 mod request;
+#[cfg(nginx_threads)]
+mod thread;
 mod user_file;
 
 use core::ffi::c_void;

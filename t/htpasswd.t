@@ -500,3 +500,44 @@ main::basic('plain', 'wrong')
 --- error_code: 401
 --- error_log
 delaying unauthorized request
+
+
+
+=== TEST 23: bcrypt, SHA-crypt and yescrypt are checked in the thread pool "default"
+--- config
+    location /secret/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_htpasswd "Restricted";
+        auth_htpasswd_user_file $TEST_NGINX_FIXTURES/all-formats.htpasswd;
+    }
+--- request
+GET /secret/index.html
+--- more_headers eval
+main::basic('bcrypt', 's3cret-pw')
+--- error_code: 200
+--- error_log eval
+qr/added to thread pool "default"/
+
+
+
+=== TEST 24: a wrong password through the thread pool is still a 401 with the challenge
+--- request
+GET /secret/index.html
+--- more_headers eval
+main::basic('yescrypt', 'wrong')
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Basic realm="Restricted", charset="UTF-8"
+--- error_log eval
+[qr/added to thread pool "default"/, qr/user "yescrypt": password mismatch/]
+
+
+
+=== TEST 25: fast hashes stay in the event loop
+--- request
+GET /secret/index.html
+--- more_headers eval
+main::basic('apr1', 's3cret-pw')
+--- error_code: 200
+--- no_error_log
+thread pool

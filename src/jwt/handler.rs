@@ -10,8 +10,8 @@ use ngx::ffi::{
 };
 use ngx::http::HttpModuleLocationConf;
 
-use super::variables::{self, Verdict};
 use crate::conf::{str_bytes, Module};
+use crate::ctx;
 use crate::request::{self, complex_value, quoted};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
@@ -64,9 +64,10 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let missing = matches!(result, Err(JwtError::Missing));
     let ok = result.is_ok();
-    if variables::store(r, Verdict { result }).is_none() {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-    }
+    match ctx::get_or_create(r) {
+        Some(ctx) => ctx.jwt.replace(Some(result)),
+        None => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+    };
 
     if !ok {
         let error = if missing { None } else { Some("invalid_token") };
@@ -85,12 +86,9 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                     0,
                     format_args!("JWT refused: auth_jwt_require failed"),
                 );
-                variables::store(
-                    r,
-                    Verdict {
-                        result: Err(JwtError::RequireFailed),
-                    },
-                );
+                if let Some(ctx) = ctx::get(r) {
+                    ctx.jwt.replace(Some(Err(JwtError::RequireFailed)));
+                }
                 return if require.status == NGX_HTTP_FORBIDDEN {
                     challenge(r, realm, Some("insufficient_scope"), NGX_HTTP_FORBIDDEN)
                 } else {

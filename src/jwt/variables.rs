@@ -4,86 +4,29 @@
 //! The verdict lives with the main request and survives internal redirects (`error_page 401 =
 //! @login`); nothing is visible before the access phase has verified a token.
 
-use core::ffi::c_void;
-use core::ptr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use auth_core::jwt::{value_text, JwtError, Verified};
+use auth_core::jwt::{value_text, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_hash_key_t, ngx_http_add_variable, ngx_http_get_variable_pt,
-    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_pool_cleanup_add, ngx_pool_cleanup_pt,
-    ngx_str_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
+    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_str_t, ngx_variable_value_t,
+    NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
 };
 use ngx::http::Request;
-use ngx::http::{HttpModule, HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::{http_variable_get, ngx_string};
 use serde_json::Value;
 
-use crate::conf::{str_bytes, Module};
+use crate::conf::str_bytes;
+use crate::ctx;
 use crate::request::pool_str;
 
-/// The outcome of `auth_jwt` for a request.
-pub struct Verdict {
-    pub result: Result<Verified, JwtError>,
-}
-
-extern "C" fn drop_verdict(data: *mut c_void) {
-    // SAFETY: registered only for cleanups whose data is a Verdict written by store().
-    unsafe { ptr::drop_in_place(data.cast::<Verdict>()) };
-}
-
-/// One copy of the cleanup handler's address, so that storing and finding it agree.
-static DROP_VERDICT: ngx_pool_cleanup_pt = Some(drop_verdict);
-
-fn slot(r: &ngx_http_request_t) -> *mut *mut c_void {
-    // SAFETY: r.main is the main request; its ctx array has a slot for every HTTP module.
-    unsafe { (*r.main).ctx.add(Module::module().ctx_index) }
-}
-
-/// The verdict for this request, if auth_jwt ran for it.
-pub fn get(r: &ngx_http_request_t) -> Option<&Verdict> {
-    let slot = slot(r);
-    // SAFETY: the slot holds null or a Verdict living in a cleanup of the main request's pool.
-    unsafe {
-        if (*slot).is_null() {
-            // An internal redirect cleared the ctx array; the pool cleanup still holds it.
-            let mut cln = (*(*r.main).pool).cleanup;
-            while !cln.is_null() {
-                if (*cln).handler.map(|h| h as usize) == DROP_VERDICT.map(|h| h as usize) {
-                    *slot = (*cln).data;
-                    break;
-                }
-                cln = (*cln).next;
-            }
-        }
-        (*slot).cast::<Verdict>().as_ref()
-    }
-}
-
-/// Records the verdict for this request, replacing an earlier one.
-pub fn store(r: &mut ngx_http_request_t, verdict: Verdict) -> Option<&Verdict> {
-    if get(r).is_some() {
-        // SAFETY: get() returned the live Verdict the slot points to.
-        unsafe { *(*slot(r)).cast::<Verdict>() = verdict };
-    } else {
-        // SAFETY: the main request's pool outlives every use of the verdict; the cleanup
-        // drops it when the pool is destroyed.
-        unsafe {
-            let cln = ngx_pool_cleanup_add((*r.main).pool, core::mem::size_of::<Verdict>());
-            if cln.is_null() {
-                return None;
-            }
-            ptr::write((*cln).data.cast::<Verdict>(), verdict);
-            (*cln).handler = DROP_VERDICT;
-            *slot(r) = (*cln).data;
-        }
-    }
-    get(r)
-}
-
-fn verified(r: &ngx_http_request_t) -> Option<&Verified> {
-    get(r)?.result.as_ref().ok()
+/// Runs `f` on the token auth_jwt verified for this request, if it did.
+fn with_verified<T>(r: &ngx_http_request_t, f: impl FnOnce(&Verified) -> Option<T>) -> Option<T> {
+    let ctx = ctx::get(r)?;
+    let verdict = ctx.jwt.borrow();
+    f(verdict.as_ref()?.as_ref().ok()?)
 }
 
 /// Sets `v` to `bytes` (copied to the request pool) or marks it not found.
@@ -121,7 +64,7 @@ http_variable_get!(
     claim_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
         let r = request.as_mut();
-        let value = text(verified(r).and_then(|t| t.claim(suffix(data, "jwt_claim_"))));
+        let value = with_verified(r, |t| text(t.claim(suffix(data, "jwt_claim_"))));
         set(r, v, value.as_deref())
     }
 );
@@ -130,7 +73,7 @@ http_variable_get!(
     header_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
         let r = request.as_mut();
-        let value = text(verified(r).and_then(|t| t.header_field(suffix(data, "jwt_header_"))));
+        let value = with_verified(r, |t| text(t.header_field(suffix(data, "jwt_header_"))));
         set(r, v, value.as_deref())
     }
 );
@@ -139,7 +82,7 @@ http_variable_get!(
     payload_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| {
         let r = request.as_mut();
-        let value = verified(r).map(|t| t.payload.clone());
+        let value = with_verified(r, |t| Some(t.payload.clone()));
         set(r, v, value.as_deref())
     }
 );
@@ -148,9 +91,11 @@ http_variable_get!(
     error_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| {
         let r = request.as_mut();
-        let value = get(r).map(|verdict| match &verdict.result {
-            Ok(_) => "",
-            Err(err) => err.code(),
+        let value = ctx::get(r).and_then(|ctx| {
+            ctx.jwt.borrow().as_ref().map(|verdict| match verdict {
+                Ok(_) => "",
+                Err(err) => err.code(),
+            })
         });
         set(r, v, value.map(str::as_bytes))
     }
@@ -168,13 +113,14 @@ http_variable_get!(
         let r = request.as_mut();
         // SAFETY: data is the Path registered with the variable, in the configuration pool.
         let path = unsafe { &*(data as *const Path) };
-        let value = verified(r).and_then(|t| {
+        let value = with_verified(r, |t| {
             let map = if path.header { &t.header } else { &t.claims };
             let (first, rest) = path.names.split_first()?;
-            rest.iter()
-                .try_fold(map.get(first)?, |value, name| value.as_object()?.get(name))
+            text(
+                rest.iter()
+                    .try_fold(map.get(first)?, |value, name| value.as_object()?.get(name)),
+            )
         });
-        let value = text(value);
         set(r, v, value.as_deref())
     }
 );
@@ -191,11 +137,9 @@ unsafe extern "C" fn remote_user_variable(
 ) -> ngx_int_t {
     // SAFETY: nginx passes a valid request.
     let request = unsafe { &mut *r };
-    if let Some(sub) = verified(request)
-        .and_then(|t| t.claims.get("sub"))
-        .and_then(Value::as_str)
-    {
-        let sub = sub.as_bytes().to_vec();
+    if let Some(sub) = with_verified(request, |t| {
+        t.claims.get("sub")?.as_str().map(|s| s.as_bytes().to_vec())
+    }) {
         return set(request, v, Some(&sub)).into();
     }
 

@@ -28,9 +28,12 @@ pub enum HashError {
 pub enum VerifyError {
     #[error("crypt() failed for a {0} hash")]
     Crypt(&'static str),
+    #[error("internal error while checking the password")]
+    Internal,
 }
 
 /// A password hash, parsed once when the file is loaded.
+#[derive(Clone)]
 pub enum PasswordHash {
     /// `{PLAIN}password`
     Plain(Zeroizing<Box<[u8]>>),
@@ -118,6 +121,16 @@ impl PasswordHash {
             }
             Self::Crypt(hash) => hash.verify(password)?,
         })
+    }
+
+    /// Whether checking a password costs milliseconds rather than microseconds: such checks
+    /// are worth moving off nginx's event loop.
+    pub fn is_slow(&self) -> bool {
+        match self {
+            Self::Bcrypt(_) | Self::ShaCrypt(_) => true,
+            Self::Crypt(hash) => hash.scheme() != "DES",
+            _ => false,
+        }
     }
 
     /// The scheme's name, for log messages.

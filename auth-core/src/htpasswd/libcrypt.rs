@@ -25,6 +25,7 @@ extern "C" {
     fn crypt_checksalt(setting: *const c_char) -> c_int;
 }
 
+#[derive(Clone)]
 pub struct CryptHash {
     hash: CString,
     scheme: &'static str,

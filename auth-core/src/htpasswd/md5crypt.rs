@@ -8,6 +8,7 @@ use super::hash::{is_crypt_base64, HashError};
 
 const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+#[derive(Clone)]
 pub struct Md5Crypt {
     magic: &'static str,
     salt: Box<[u8]>,

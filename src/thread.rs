@@ -1,0 +1,122 @@
+//! Slow password checks (bcrypt, SHA-crypt, yescrypt) in an nginx thread pool, so that the
+//! worker goes on serving everyone else; the request resumes in the access phase when the
+//! check is done.
+
+use core::ffi::c_void;
+use core::panic::AssertUnwindSafe;
+use std::panic;
+
+use auth_core::htpasswd::{PasswordHash, VerifyError};
+use ngx::ffi::{
+    ngx_event_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t, ngx_thread_pool_t,
+    ngx_thread_task_alloc, ngx_thread_task_post, ngx_thread_task_t,
+};
+use zeroize::Zeroizing;
+
+use crate::ctx;
+
+/// A password check handed to a thread pool, as the request context records it.
+pub enum PasswordCheck {
+    Running,
+    Done(Result<bool, VerifyError>),
+}
+
+struct Job {
+    hash: PasswordHash,
+    password: Zeroizing<Vec<u8>>,
+    verdict: Option<Result<bool, VerifyError>>,
+}
+
+/// Posts the check; `false` when it could not be posted and must run here instead.
+pub fn post(
+    r: &mut ngx_http_request_t,
+    pool: *mut ngx_thread_pool_t,
+    hash: &PasswordHash,
+    password: &[u8],
+) -> bool {
+    if ctx::get_or_create(r).is_none() {
+        return false;
+    }
+
+    // SAFETY: r.pool is the live request pool; the task holds one pointer to the job.
+    let task = unsafe { ngx_thread_task_alloc(r.pool, core::mem::size_of::<*mut Job>()) };
+    if task.is_null() {
+        return false;
+    }
+
+    let job = Box::into_raw(Box::new(Job {
+        hash: hash.clone(),
+        password: Zeroizing::new(password.to_vec()),
+        verdict: None,
+    }));
+
+    // SAFETY: the task and its ctx were just allocated; the request outlives the task because
+    // `blocked` keeps nginx from freeing it until password_checked runs.
+    unsafe {
+        let task = &mut *task;
+        *task.ctx.cast::<*mut Job>() = job;
+        task.handler = Some(check_password);
+        task.event.handler = Some(password_checked);
+        task.event.data = (r as *mut ngx_http_request_t).cast();
+
+        if ngx_thread_task_post(pool, task) != 0 {
+            drop(Box::from_raw(job));
+            return false;
+        }
+
+        let main = &mut *r.main;
+        main.set_blocked(main.blocked() + 1);
+    }
+    r.set_aio(1);
+    if let Some(ctx) = ctx::get(r) {
+        ctx.password.replace(Some(PasswordCheck::Running));
+    }
+    true
+}
+
+/// Runs in a pool thread.
+unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
+    // SAFETY: data is the task's ctx holding the job, which only this thread touches until
+    // the completion event runs.
+    let job = unsafe { &mut **data.cast::<*mut Job>() };
+    job.verdict = Some(
+        panic::catch_unwind(AssertUnwindSafe(|| job.hash.verify(&job.password)))
+            .unwrap_or(Err(VerifyError::Internal)),
+    );
+}
+
+/// Runs in the worker's event loop when the thread is done.
+unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
+    // SAFETY: ev is the event of a task posted by post(); its data is the request, kept alive
+    // by `blocked`; the task (and so the job pointer) is in the request pool.
+    unsafe {
+        let r = &mut *(*ev).data.cast::<ngx_http_request_t>();
+        let task = ev
+            .cast::<u8>()
+            .sub(core::mem::offset_of!(ngx_thread_task_t, event))
+            .cast::<ngx_thread_task_t>();
+        let job = Box::from_raw(*(*task).ctx.cast::<*mut Job>());
+        let verdict = job.verdict.clone().unwrap_or(Err(VerifyError::Internal));
+        drop(job);
+
+        if let Some(ctx) = ctx::get(r) {
+            ctx.password.replace(Some(PasswordCheck::Done(verdict)));
+        }
+
+        let main = &mut *r.main;
+        main.set_blocked(main.blocked() - 1);
+        r.set_aio(0);
+
+        let c = r.connection;
+        if r.done() != 0 {
+            if let Some(handler) = (*(*c).write).handler {
+                handler((*c).write);
+            }
+        } else {
+            if let Some(handler) = r.write_event_handler {
+                handler(r);
+            }
+            ngx_http_run_posted_requests(c);
+        }
+    }
+}
