@@ -6,12 +6,12 @@ use core::ptr;
 
 use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_array_create, ngx_array_push, ngx_command_t, ngx_conf_t, ngx_http_compile_complex_value,
-    ngx_http_compile_complex_value_t, ngx_http_complex_value_t, ngx_http_core_main_conf_t,
+    ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t,
+    ngx_http_compile_complex_value, ngx_http_compile_complex_value_t, ngx_http_complex_value_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
     ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_thread_pool_t, ngx_uint_t, NGX_CONF_1MORE,
     NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -46,62 +46,70 @@ impl HttpModule for Module {
         let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
             return Status::NGX_ERROR.into();
         };
+        let access: *mut ngx_array_t =
+            &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
 
-        // Handlers run in the reverse order of this array. Placed just before allow/deny's
-        // handler, ours runs right after it, where auth_basic runs: `deny` answers 403 before
-        // credentials are looked at, and a success under `satisfy any` spares auth_request.
-        let position = access_module_handler(cf, cmcf);
+        // Handlers run in the reverse order of this array. Ours go just before auth_basic's
+        // (or allow/deny's) and so run right after it: `deny` answers 403 before credentials
+        // are looked at, as with auth_basic; auth_basic's challenge heads the chain of
+        // WWW-Authenticate headers that ours extend; and a success under `satisfy any` spares
+        // auth_request, which runs later.
+        let position = module_handler(cf, access, c"ngx_http_auth_basic_module")
+            .or_else(|| module_handler(cf, access, c"ngx_http_access_module"));
 
         // auth_jwt, the cheaper check, runs first.
         let ours = [crate::htpasswd::access_handler, jwt::access_handler];
 
-        let access = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
-        for _ in ours {
+        for handler in ours {
             // SAFETY: the access phase array holds ngx_http_handler_pt elements.
-            if unsafe { ngx_array_push(access) }.is_null() {
+            let slot = unsafe { ngx_array_push(access) }.cast::<ngx_http_handler_pt>();
+            if slot.is_null() {
                 return Status::NGX_ERROR.into();
             }
+            // SAFETY: slot is the element just pushed.
+            unsafe { slot.write(Some(handler)) };
         }
 
-        // SAFETY: the array now has nelts elements, the last ones just pushed.
+        // SAFETY: the array holds nelts initialized handler pointers.
         let handlers = unsafe {
-            core::slice::from_raw_parts_mut(access.elts.cast::<ngx_http_handler_pt>(), access.nelts)
+            core::slice::from_raw_parts_mut(
+                (*access).elts.cast::<ngx_http_handler_pt>(),
+                (*access).nelts,
+            )
         };
         let end = handlers.len() - ours.len();
         let at = position.filter(|&p| p < end).unwrap_or(end);
         handlers[at..].rotate_right(ours.len());
-        for (slot, handler) in handlers[at..].iter_mut().zip(ours) {
-            *slot = Some(handler);
-        }
 
         Status::NGX_OK.into()
     }
 }
 
-/// Where the `allow`/`deny` handler of ngx_http_access_module sits in the access phase array.
+/// Where the access handler of the module `name` sits in the access phase array.
 ///
-/// Its handler is not exported, so the module's init is run once more against an empty array
-/// to learn the pointer; init only pushes that handler.
-fn access_module_handler(
-    cf: &mut ngx_conf_t,
-    cmcf: &mut ngx_http_core_main_conf_t,
-) -> Option<usize> {
+/// Handlers of nginx's modules are not exported, so the module's init is run once more
+/// against an empty array to learn the pointer; auth_basic's and access's inits only push
+/// that handler.
+fn module_handler(cf: &mut ngx_conf_t, access: *mut ngx_array_t, name: &CStr) -> Option<usize> {
     // SAFETY: cycle->modules holds modules_n valid module pointers during configuration.
     let modules =
         unsafe { core::slice::from_raw_parts((*cf.cycle).modules, (*cf.cycle).modules_n) };
     let init = modules.iter().find_map(|&m| {
         // SAFETY: every module has a NUL-terminated name; HTTP modules have an ngx_http_module_t ctx.
-        let module = unsafe { &*m };
-        if module.name.is_null()
-            || unsafe { CStr::from_ptr(module.name) } != c"ngx_http_access_module"
-        {
-            return None;
+        unsafe {
+            let module = &*m;
+            if module.name.is_null()
+                || module.type_ != NGX_HTTP_MODULE as ngx_uint_t
+                || CStr::from_ptr(module.name) != name
+            {
+                return None;
+            }
+            (*module.ctx.cast::<ngx_http_module_t>()).postconfiguration
         }
-        unsafe { (*module.ctx.cast::<ngx_http_module_t>()).postconfiguration }
     })?;
 
-    let access = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
-    // SAFETY: a one-element array from the configuration pool stands in while init runs.
+    // SAFETY: a one-element array from the configuration pool stands in while init runs;
+    // the real array is put back whatever init does.
     let probe = unsafe {
         let empty = ngx_array_create(cf.pool, 1, core::mem::size_of::<ngx_http_handler_pt>());
         if empty.is_null() {
@@ -113,12 +121,15 @@ fn access_module_handler(
         if rc != Status::NGX_OK.0 || pushed.nelts != 1 {
             return None;
         }
-        *pushed.elts.cast::<ngx_http_handler_pt>()
-    }?;
+        (*pushed.elts.cast::<ngx_http_handler_pt>())?
+    };
 
     // SAFETY: the array holds nelts handler pointers.
     let handlers = unsafe {
-        core::slice::from_raw_parts(access.elts.cast::<ngx_http_handler_pt>(), access.nelts)
+        core::slice::from_raw_parts(
+            (*access).elts.cast::<ngx_http_handler_pt>(),
+            (*access).nelts,
+        )
     };
     handlers
         .iter()

@@ -35,6 +35,12 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     };
     let realm = str_bytes(&realm);
 
+    // A verdict back from the thread pool is taken now, so that it serves once at most.
+    let finished = match finished_check(r) {
+        Ok(finished) => finished,
+        Err(rc) => return rc,
+    };
+
     let mut log = request::log(r);
 
     let header = r.headers_in.authorization;
@@ -101,7 +107,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return challenge(r, realm);
     };
 
-    let Some(verdict) = check_password(r, mcf, hash, credentials.password()) else {
+    let Some(verdict) = check_password(r, mcf, finished, user, hash, credentials.password()) else {
         return Status::NGX_AGAIN.into();
     };
 
@@ -131,31 +137,53 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 }
 
-/// The verdict on the password: from a check finished in a thread pool, or computed here;
-/// `None` while a check runs in a thread pool.
-fn check_password(
-    r: &mut ngx_http_request_t,
-    mcf: &MainConf,
-    hash: &PasswordHash,
-    password: &[u8],
-) -> Option<Result<bool, VerifyError>> {
+/// A password check finished in a thread pool: the user and the verdict.
+type Finished = Option<(Vec<u8>, Result<bool, VerifyError>)>;
+
+/// Takes the verdict of a thread-pool check; `Err(NGX_AGAIN)` while one still runs.
+fn finished_check(r: &ngx_http_request_t) -> Result<Finished, ngx_int_t> {
     #[cfg(nginx_threads)]
     {
-        use crate::thread::{self, PasswordCheck};
+        use crate::thread::PasswordCheck;
 
         if let Some(ctx) = ctx::get(r) {
             match ctx.password.take() {
-                Some(PasswordCheck::Done(verdict)) => return Some(verdict),
+                Some(PasswordCheck::Done { user, verdict }) => return Ok(Some((user, verdict))),
                 Some(PasswordCheck::Running) => {
                     ctx.password.replace(Some(PasswordCheck::Running));
-                    return None;
+                    return Err(Status::NGX_AGAIN.into());
                 }
                 None => {}
             }
         }
+    }
 
+    #[cfg(not(nginx_threads))]
+    let _ = r;
+
+    Ok(None)
+}
+
+/// The verdict on `user`'s password: the finished thread-pool check for this user, or one
+/// computed here; `None` while a check runs in a thread pool.
+fn check_password(
+    r: &mut ngx_http_request_t,
+    mcf: &MainConf,
+    finished: Finished,
+    user: &[u8],
+    hash: &PasswordHash,
+    password: &[u8],
+) -> Option<Result<bool, VerifyError>> {
+    if let Some((checked_user, verdict)) = finished {
+        if checked_user == user {
+            return Some(verdict);
+        }
+    }
+
+    #[cfg(nginx_threads)]
+    {
         let pool = mcf.thread_pool.get();
-        if hash.is_slow() && !pool.is_null() && thread::post(r, pool, hash, password) {
+        if hash.is_slow() && !pool.is_null() && crate::thread::post(r, pool, user, hash, password) {
             return None;
         }
     }

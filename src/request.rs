@@ -110,6 +110,21 @@ pub fn challenge(r: &mut ngx_http_request_t, value: &[u8], status: u32) -> ngx_i
 }
 
 fn set_www_authenticate(r: &mut ngx_http_request_t, value: &[u8]) -> Option<()> {
+    // nginx before 1.23 clears only the last challenge when a later check admits the request
+    // under `satisfy any`, so an earlier one joins this header (RFC 9110 allows a list).
+    #[cfg(not(nginx_header_chains))]
+    let joined;
+    #[cfg(not(nginx_header_chains))]
+    let value = match unsafe { r.headers_out.www_authenticate.as_mut() } {
+        // SAFETY: a non-null www_authenticate points to an element of headers_out.headers.
+        Some(previous) if previous.hash != 0 => {
+            joined = [str_bytes(&previous.value), b", ", value].concat();
+            previous.hash = 0;
+            &joined[..]
+        }
+        _ => value,
+    };
+
     let value = pool_str(r, value)?;
 
     // SAFETY: headers_out.headers is the request's initialized output header list.
@@ -127,7 +142,7 @@ fn set_www_authenticate(r: &mut ngx_http_request_t, value: &[u8]) -> Option<()> 
     h.key = ngx_string!("WWW-Authenticate");
     h.value = value;
 
-    // An access handler that grants access later clears every challenge in the chain.
+    // A check that admits the request later clears every challenge in the chain.
     #[cfg(nginx_header_chains)]
     {
         h.next = r.headers_out.www_authenticate;

@@ -2,7 +2,8 @@
 //! worker goes on serving everyone else; the request resumes in the access phase when the
 //! check is done.
 
-use core::ffi::c_void;
+use core::cell::Cell;
+use core::ffi::{c_int, c_uint, c_void};
 use core::panic::AssertUnwindSafe;
 use std::panic;
 
@@ -18,10 +19,15 @@ use crate::ctx;
 /// A password check handed to a thread pool, as the request context records it.
 pub enum PasswordCheck {
     Running,
-    Done(Result<bool, VerifyError>),
+    /// The verdict for `user`'s password.
+    Done {
+        user: Vec<u8>,
+        verdict: Result<bool, VerifyError>,
+    },
 }
 
 struct Job {
+    user: Vec<u8>,
     hash: PasswordHash,
     password: Zeroizing<Vec<u8>>,
     verdict: Option<Result<bool, VerifyError>>,
@@ -31,6 +37,7 @@ struct Job {
 pub fn post(
     r: &mut ngx_http_request_t,
     pool: *mut ngx_thread_pool_t,
+    user: &[u8],
     hash: &PasswordHash,
     password: &[u8],
 ) -> bool {
@@ -45,6 +52,7 @@ pub fn post(
     }
 
     let job = Box::into_raw(Box::new(Job {
+        user: user.to_vec(),
         hash: hash.clone(),
         password: Zeroizing::new(password.to_vec()),
         verdict: None,
@@ -74,8 +82,29 @@ pub fn post(
     true
 }
 
+extern "C" {
+    fn gettid() -> c_int;
+    fn setpriority(which: c_int, who: c_uint, prio: c_int) -> c_int;
+}
+
+const PRIO_PROCESS: c_int = 0;
+
+/// Hash threads yield to the event loop: a flood of bcrypt logins must not slow every other
+/// request of the worker, whose threads share its CPUs.
+const HASH_THREAD_NICENESS: c_int = 19;
+
+thread_local! {
+    static NICE: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Runs in a pool thread.
 unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
+    if !NICE.get() {
+        // SAFETY: plain system calls on the calling thread; failure leaves the priority as is.
+        unsafe { setpriority(PRIO_PROCESS, gettid() as c_uint, HASH_THREAD_NICENESS) };
+        NICE.set(true);
+    }
+
     // SAFETY: data is the task's ctx holding the job, which only this thread touches until
     // the completion event runs.
     let job = unsafe { &mut **data.cast::<*mut Job>() };
@@ -95,12 +124,14 @@ unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
             .cast::<u8>()
             .sub(core::mem::offset_of!(ngx_thread_task_t, event))
             .cast::<ngx_thread_task_t>();
-        let job = Box::from_raw(*(*task).ctx.cast::<*mut Job>());
-        let verdict = job.verdict.clone().unwrap_or(Err(VerifyError::Internal));
-        drop(job);
+        let job = *Box::from_raw(*(*task).ctx.cast::<*mut Job>());
+        let verdict = job.verdict.unwrap_or(Err(VerifyError::Internal));
 
         if let Some(ctx) = ctx::get(r) {
-            ctx.password.replace(Some(PasswordCheck::Done(verdict)));
+            ctx.password.replace(Some(PasswordCheck::Done {
+                user: job.user,
+                verdict,
+            }));
         }
 
         let main = &mut *r.main;

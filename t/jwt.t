@@ -623,3 +623,81 @@ qr/\[emerg\].*"auth_jwt_algorithms": unsupported algorithm "none" in \S+nginx\.c
 --- must_die
 --- error_log eval
 qr/\[emerg\].*not a JWK Set/
+
+
+
+=== TEST 25: satisfy any: failed checks leave no challenge on the response another check admits
+--- config
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        satisfy any;
+        auth_jwt "api";
+        auth_jwt_key_file $TEST_NGINX_KEYS/jwks.json;
+        auth_htpasswd "api";
+        auth_htpasswd_user_file $TEST_NGINX_KEYS/../all-formats.htpasswd;
+        auth_basic "basic";
+        auth_basic_user_file $TEST_NGINX_KEYS/../shared.htpasswd;
+        auth_request /verdict;
+    }
+    location = /verdict {
+        internal;
+        if ($http_x_verdict = "ok") {
+            return 204;
+        }
+        return 403;
+    }
+--- request eval
+["GET /api/index.html", "GET /api/index.html"]
+--- more_headers eval
+["X-Verdict: ok", ""]
+--- error_code eval
+[200, 401]
+--- response_headers_like eval
+["", "WWW-Authenticate: .*"]
+--- response_headers eval
+["!WWW-Authenticate", ""]
+
+
+
+=== TEST 26: control characters in claims cannot split headers built from them
+--- config
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_jwt "api";
+        auth_jwt_key_file $TEST_NGINX_KEYS/hmac.secret hmac;
+        add_header X-Name $jwt_claim_name;
+    }
+--- request
+GET /api/index.html
+--- more_headers eval
+main::bearer(main::hs256({ alg => 'HS256' }, main::claims(name => "Mallory\r\nX-Injected: yes")))
+--- error_code: 200
+--- response_headers
+X-Name: Mallory\x0D\x0AX-Injected: yes
+!X-Injected
+
+
+
+=== TEST 27: $remote_user read before the access phase still shows sub afterwards
+--- http_config
+    log_format who "$remote_user $early_user";
+--- config
+    access_log $TEST_NGINX_HTML_DIR/who.log who;
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        set $early_user "[$remote_user]";
+        auth_jwt "api";
+        auth_jwt_key_file $TEST_NGINX_KEYS/jwks.json;
+    }
+    location = /who.log {
+        root $TEST_NGINX_HTML_DIR;
+        access_log off;
+    }
+--- request eval
+["GET /api/index.html", "GET /who.log"]
+--- more_headers eval
+[main::bearer(main::slurp('es256.jwt')), ""]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["It works!", "alice []\n"]

@@ -10,8 +10,8 @@ use auth_core::jwt::{value_text, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_hash_key_t, ngx_http_add_variable, ngx_http_get_variable_pt,
-    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_str_t, ngx_variable_value_t,
-    NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
+    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_str_t, ngx_uint_t,
+    ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
 };
 use ngx::http::Request;
 use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
@@ -29,12 +29,21 @@ fn with_verified<T>(r: &ngx_http_request_t, f: impl FnOnce(&Verified) -> Option<
     f(verdict.as_ref()?.as_ref().ok()?)
 }
 
-/// Sets `v` to `bytes` (copied to the request pool) or marks it not found.
+/// Sets `v` to `bytes` (copied to the request pool) or marks it not found. Control characters,
+/// which JSON strings may carry, are written as `\xHH`: a claim must not be able to split a
+/// header that `proxy_set_header` builds from it.
 fn set(r: &mut ngx_http_request_t, v: *mut ngx_variable_value_t, bytes: Option<&[u8]>) -> Status {
     // SAFETY: nginx passes a valid variable value to fill in.
     let v = unsafe { &mut *v };
     match bytes {
         Some(bytes) => {
+            let escaped;
+            let bytes = if bytes.iter().any(|&c| c < 0x20 || c == 0x7f) {
+                escaped = escape_controls(bytes);
+                &escaped[..]
+            } else {
+                bytes
+            };
             let Some(s) = pool_str(r, bytes) else {
                 return Status::NGX_ERROR;
             };
@@ -47,6 +56,18 @@ fn set(r: &mut ngx_http_request_t, v: *mut ngx_variable_value_t, bytes: Option<&
         None => v.set_not_found(1),
     }
     Status::NGX_OK
+}
+
+fn escape_controls(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    for &c in bytes {
+        if c < 0x20 || c == 0x7f {
+            out.extend_from_slice(format!("\\x{c:02X}").as_bytes());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn text(value: Option<&Value>) -> Option<Vec<u8>> {
@@ -241,6 +262,8 @@ fn take_over_remote_user(cf: &mut ngx_conf_t) {
                 if current.is_some() && current != REMOTE_USER_HANDLER.map(|h| h as usize) {
                     REMOTE_USER.store(current.unwrap_or(0), Ordering::Relaxed);
                     (*var).get_handler = REMOTE_USER_HANDLER;
+                    // Its value changes when the access phase admits a token.
+                    (*var).flags |= NGX_HTTP_VAR_NOCACHEABLE as ngx_uint_t;
                 }
             }
         }

@@ -32,7 +32,7 @@ pub struct LineWarning {
     pub error: LineError,
 }
 
-/// The users of one htpasswd file, looked up in constant time.
+/// The users of one htpasswd file, in a hash map.
 #[derive(Debug, Default)]
 pub struct Htpasswd {
     users: HashMap<Box<[u8]>, PasswordHash>,

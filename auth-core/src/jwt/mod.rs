@@ -104,7 +104,21 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         .parse::<Alg>()
         .ok()
         .filter(|alg| policy.algorithms.contains(alg))
-        .ok_or_else(|| JwtError::AlgNotAllowed(alg_name.chars().take(32).collect()))?;
+        .ok_or_else(|| {
+            // Shown in the log: printable ASCII only, so a token cannot forge log lines.
+            let shown = alg_name
+                .chars()
+                .take(32)
+                .map(|c| {
+                    if c.is_ascii_graphic() || c == ' ' {
+                        c
+                    } else {
+                        '?'
+                    }
+                })
+                .collect();
+            JwtError::AlgNotAllowed(shown)
+        })?;
 
     if let Some(crit) = header.get("crit") {
         let understood = crit.as_array().is_some_and(|names| {
