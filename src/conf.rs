@@ -3,6 +3,9 @@
 use core::cell::Cell;
 use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
+use std::rc::Rc;
+
+use auth_core::jwt::Verified;
 
 use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
@@ -11,7 +14,8 @@ use ngx::ffi::{
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
     ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_thread_pool_t, ngx_uint_t, NGX_CONF_1MORE,
     NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
+    NGX_HTTP_SRV_CONF,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -19,6 +23,7 @@ use ngx::http::{
 };
 use ngx::ngx_string;
 
+use crate::cache::{self, WorkerCache};
 use crate::jwt::{self, JwtConf};
 use crate::log::Sink;
 use crate::user_file::UserFiles;
@@ -140,6 +145,10 @@ pub struct MainConf {
     pub user_files: UserFiles,
     /// Where slow password hashes are checked: the thread pool "default".
     pub thread_pool: Cell<*mut ngx_thread_pool_t>,
+    /// Passwords verified lately, by user file version, user and password.
+    pub htpasswd_cache: WorkerCache<()>,
+    /// Tokens verified lately, by token and location.
+    pub jwt_cache: WorkerCache<Rc<Verified>>,
 }
 
 impl Default for MainConf {
@@ -147,6 +156,8 @@ impl Default for MainConf {
         Self {
             user_files: UserFiles::default(),
             thread_pool: Cell::new(ptr::null_mut()),
+            htpasswd_cache: WorkerCache::default(),
+            jwt_cache: WorkerCache::default(),
         }
     }
 }
@@ -195,18 +206,21 @@ const ANY_LOC_CONF: u32 =
 
 macro_rules! command {
     ($name:literal, $type:expr, $set:path) => {
+        command!($name, $type, $set, NGX_HTTP_LOC_CONF_OFFSET)
+    };
+    ($name:literal, $type:expr, $set:path, $conf:expr) => {
         ngx_command_t {
             name: ngx_string!($name),
             type_: ($type) as ngx_uint_t,
             set: Some($set),
-            conf: NGX_HTTP_LOC_CONF_OFFSET,
+            conf: $conf,
             offset: 0,
             post: ptr::null_mut(),
         }
     };
 }
 
-pub static mut COMMANDS: [ngx_command_t; 15] = [
+pub static mut COMMANDS: [ngx_command_t; 17] = [
     ngx_command_t {
         name: ngx_string!("auth_htpasswd"),
         type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
@@ -223,6 +237,18 @@ pub static mut COMMANDS: [ngx_command_t; 15] = [
         offset: 0,
         post: ptr::null_mut(),
     },
+    command!(
+        "auth_htpasswd_cache",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
+        cache::set_auth_htpasswd_cache,
+        NGX_HTTP_MAIN_CONF_OFFSET
+    ),
+    command!(
+        "auth_jwt_cache",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
+        cache::set_auth_jwt_cache,
+        NGX_HTTP_MAIN_CONF_OFFSET
+    ),
     command!(
         "auth_jwt",
         ANY_LOC_CONF | NGX_CONF_TAKE12,

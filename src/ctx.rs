@@ -5,6 +5,7 @@
 use core::cell::RefCell;
 use core::ffi::c_void;
 use core::ptr;
+use std::rc::Rc;
 
 use auth_core::jwt::{JwtError, Verified};
 use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_pool_cleanup_pt};
@@ -17,7 +18,7 @@ use crate::thread::PasswordCheck;
 #[derive(Default)]
 pub struct RequestCtx {
     /// The verdict of auth_jwt.
-    pub jwt: RefCell<Option<Result<Verified, JwtError>>>,
+    pub jwt: RefCell<Option<Result<Rc<Verified>, JwtError>>>,
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,

@@ -1,6 +1,7 @@
 //! The access handler of `auth_htpasswd`: HTTP Basic credentials checked against a user file.
 
 use std::io;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth_core::basic::parse_authorization;
 use auth_core::htpasswd::{PasswordHash, VerifyError};
@@ -94,7 +95,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
     };
 
-    let Some(hash) = users.get(user) else {
+    let Some(hash) = users.users.get(user) else {
         log.error(
             NGX_LOG_ERR,
             0,
@@ -107,8 +108,38 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return challenge(r, realm);
     };
 
-    let Some(verdict) = check_password(r, mcf, finished, user, hash, credentials.password()) else {
-        return Status::NGX_AGAIN.into();
+    let now = now();
+    let generation = users.generation.to_le_bytes();
+    let digest = if hash.is_cheap() {
+        None
+    } else {
+        mcf.htpasswd_cache
+            .digest(&[path, &generation, user, credentials.password()])
+    };
+    let cached = digest
+        .and_then(|d| mcf.htpasswd_cache.with(|cache| cache.get(&d, now)))
+        .flatten()
+        .is_some();
+
+    let verdict = if cached {
+        debug(
+            r,
+            format_args!(
+                "auth_htpasswd: user \"{}\" verified from cache",
+                user.escape_ascii()
+            ),
+        );
+        Ok(true)
+    } else {
+        let Some(verdict) = check_password(r, mcf, finished, user, hash, credentials.password())
+        else {
+            return Status::NGX_AGAIN.into();
+        };
+        if let (Ok(true), Some(digest)) = (&verdict, digest) {
+            mcf.htpasswd_cache
+                .with(|cache| cache.insert(digest, (), now, i64::MAX));
+        }
+        verdict
     };
 
     match verdict {
@@ -135,6 +166,18 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
         }
     }
+}
+
+fn debug(r: &ngx_http_request_t, args: core::fmt::Arguments) {
+    // SAFETY: a request's connection and its log live as long as the request.
+    let log = unsafe { (*r.connection).log };
+    ngx::ngx_log_debug!(mask: ngx::log::DebugMask::Http, log, "{args}");
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A password check finished in a thread pool: the user and the verdict.

@@ -1,5 +1,6 @@
 //! ngx_http_auth_rs_module: authentication in the nginx worker.
 
+mod cache;
 mod conf;
 mod ctx;
 mod htpasswd;

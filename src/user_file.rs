@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use auth_core::htpasswd::Htpasswd;
 use ngx::ffi::{NGX_LOG_ERR, NGX_LOG_WARN};
@@ -44,8 +45,18 @@ impl From<&Metadata> for Identity {
 
 struct UserFile {
     identity: Identity,
-    users: Rc<Htpasswd>,
+    users: Users,
 }
+
+/// One version of a user file, as read; `generation` differs for every read, so that what was
+/// verified against one version is not taken for another.
+#[derive(Clone)]
+pub struct Users {
+    pub users: Rc<Htpasswd>,
+    pub generation: u64,
+}
+
+static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 /// The files of one configuration cycle, by path.
 #[derive(Default)]
@@ -70,7 +81,7 @@ impl UserFiles {
     /// The current contents of `path`, re-read if the file changed since the last call.
     ///
     /// When the file exists but cannot be read, the last contents read are kept.
-    pub fn get(&self, sink: &mut Sink, path: &[u8]) -> io::Result<Rc<Htpasswd>> {
+    pub fn get(&self, sink: &mut Sink, path: &[u8]) -> io::Result<Users> {
         let os_path = Path::new(OsStr::from_bytes(path));
         let mut files = self.files.borrow_mut();
 
@@ -119,7 +130,10 @@ impl UserFiles {
                     );
                 }
 
-                let users = Rc::new(users);
+                let users = Users {
+                    users: Rc::new(users),
+                    generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+                };
                 files.insert(
                     path.into(),
                     UserFile {

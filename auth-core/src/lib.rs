@@ -3,6 +3,7 @@
 //! Nothing here references nginx, so `cargo test` links and runs it anywhere.
 
 pub mod basic;
+pub mod cache;
 pub mod htpasswd;
 pub mod jwt;
 pub mod keys;

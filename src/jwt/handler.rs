@@ -2,15 +2,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use auth_core::jwt::{verify, JwtError};
+use std::rc::Rc;
+
+use auth_core::jwt::{verify, JwtError, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, ngx_str_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
-use ngx::http::HttpModuleLocationConf;
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
-use crate::conf::{str_bytes, Module};
+use crate::conf::{str_bytes, LocConf, Module};
 use crate::ctx;
 use crate::request::{self, complex_value, quoted};
 
@@ -53,7 +55,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
 
-    let result = verify(str_bytes(&token), jcf.keys(), &jcf.policy, now);
+    let result = verify_cached(lcf, str_bytes(&token), now, r);
 
     if let Err(err) = &result {
         match err {
@@ -99,6 +101,49 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 
     Status::NGX_OK.into()
+}
+
+/// Verifies a token, or finds it verified lately for this location's keys and policy.
+fn verify_cached(
+    lcf: &LocConf,
+    token: &[u8],
+    now: i64,
+    r: &ngx_http_request_t,
+) -> Result<Rc<Verified>, JwtError> {
+    let jcf = &lcf.jwt;
+    let Some(mcf) = Module::main_conf(r) else {
+        return verify(token, jcf.keys(), &jcf.policy, now).map(Rc::new);
+    };
+
+    // Locations with other keys or rules never share entries: their configuration is part of
+    // the key, and it lives as long as the cache, which a reload replaces.
+    let location = (jcf as *const _ as usize).to_le_bytes();
+    let digest = if token.is_empty() {
+        None
+    } else {
+        mcf.jwt_cache.digest(&[&location, token])
+    };
+
+    if let Some(verified) = digest
+        .and_then(|d| mcf.jwt_cache.with(|cache| cache.get(&d, now)))
+        .flatten()
+    {
+        // SAFETY: a request's connection and its log live as long as the request.
+        let log = unsafe { (*r.connection).log };
+        ngx::ngx_log_debug!(mask: ngx::log::DebugMask::Http, log, "auth_jwt: token verified from cache");
+        return Ok(verified);
+    }
+
+    let verified = Rc::new(verify(token, jcf.keys(), &jcf.policy, now)?);
+    if let Some(digest) = digest {
+        let expires = match verified.claims.get("exp").and_then(|exp| exp.as_f64()) {
+            Some(exp) => exp.floor() as i64,
+            None => i64::MAX,
+        };
+        mcf.jwt_cache
+            .with(|cache| cache.insert(digest, verified.clone(), now, expires));
+    }
+    Ok(verified)
 }
 
 /// The token of `Authorization: Bearer <token>` (scheme case-insensitive), or an empty string.

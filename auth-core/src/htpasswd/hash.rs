@@ -123,6 +123,11 @@ impl PasswordHash {
         })
     }
 
+    /// Whether checking a password costs less than looking it up in a cache.
+    pub fn is_cheap(&self) -> bool {
+        matches!(self, Self::Plain(_) | Self::Sha1(_) | Self::Ssha { .. })
+    }
+
     /// Whether checking a password costs milliseconds rather than microseconds: such checks
     /// are worth moving off nginx's event loop.
     pub fn is_slow(&self) -> bool {

@@ -1,0 +1,129 @@
+//! The per-worker caches of `auth_htpasswd_cache` and `auth_jwt_cache`.
+
+use core::cell::{Cell, RefCell};
+use core::ffi::{c_char, c_void};
+use core::num::NonZeroUsize;
+
+use auth_core::cache::{Cache, Digest};
+use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
+use ngx::ffi::{ngx_command_t, ngx_conf_t, ngx_parse_time, ngx_str_t, NGX_LOG_EMERG};
+
+use crate::conf::{args, str_bytes, MainConf};
+use crate::log::Sink;
+
+/// Entries and seconds of validity when the directive is not given.
+const DEFAULT_MAX: usize = 1024;
+const DEFAULT_VALID: i64 = 60;
+
+/// A cache made in each worker on first use, so that each has its own random key.
+pub struct WorkerCache<V> {
+    /// `None`: off.
+    size: Cell<Option<(NonZeroUsize, i64)>>,
+    set: Cell<bool>,
+    cache: RefCell<Option<Cache<V>>>,
+}
+
+impl<V> Default for WorkerCache<V> {
+    fn default() -> Self {
+        Self {
+            size: Cell::new(NonZeroUsize::new(DEFAULT_MAX).map(|max| (max, DEFAULT_VALID))),
+            set: Cell::new(false),
+            cache: RefCell::new(None),
+        }
+    }
+}
+
+impl<V: Clone> WorkerCache<V> {
+    /// Runs `f` on the cache, unless it is off.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Cache<V>) -> T) -> Option<T> {
+        let (max, valid) = self.size.get()?;
+        let mut cache = self.cache.borrow_mut();
+        Some(f(cache.get_or_insert_with(|| Cache::new(max, valid))))
+    }
+
+    pub fn digest(&self, parts: &[&[u8]]) -> Option<Digest> {
+        self.with(|cache| cache.digest(parts))
+    }
+}
+
+/// Parses `off | max=N [valid=time]`.
+fn parse(args: &[ngx_str_t]) -> Result<Option<(NonZeroUsize, i64)>, String> {
+    if let [arg] = args {
+        if str_bytes(arg) == b"off" {
+            return Ok(None);
+        }
+    }
+
+    let mut max = None;
+    let mut valid = DEFAULT_VALID;
+    for arg in args {
+        let text = str_bytes(arg);
+        if let Some(n) = text.strip_prefix(b"max=") {
+            max = core::str::from_utf8(n)
+                .ok()
+                .and_then(|n| n.parse::<NonZeroUsize>().ok());
+            if max.is_none() {
+                return Err(format!("invalid \"{}\"", text.escape_ascii()));
+            }
+        } else if let Some(time) = text.strip_prefix(b"valid=") {
+            let mut time = ngx_str_t {
+                len: time.len(),
+                data: time.as_ptr().cast_mut(),
+            };
+            // SAFETY: time points into the directive's argument; ngx_parse_time only reads it.
+            let seconds = unsafe { ngx_parse_time(&mut time, 1) };
+            valid = i64::try_from(seconds)
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or_else(|| format!("invalid \"{}\"", text.escape_ascii()))?;
+        } else {
+            return Err(format!("invalid parameter \"{}\"", text.escape_ascii()));
+        }
+    }
+
+    match max {
+        Some(max) => Ok(Some((max, valid))),
+        None => Err("\"max\" or \"off\" is required".into()),
+    }
+}
+
+fn set<V>(
+    cf: *mut ngx_conf_t,
+    cache: impl FnOnce(&MainConf) -> &WorkerCache<V>,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context and this module's MainConf.
+    let (cf, mcf) = unsafe { (&mut *cf, &*conf.cast::<MainConf>()) };
+    let cache = cache(mcf);
+    if cache.set.get() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    match parse(&args(cf)[1..]) {
+        Ok(size) => {
+            cache.size.set(size);
+            cache.set.set(true);
+            NGX_CONF_OK
+        }
+        Err(message) => {
+            let directive = String::from_utf8_lossy(str_bytes(&args(cf)[0])).into_owned();
+            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{directive}\": {message}"));
+            NGX_CONF_ERROR
+        }
+    }
+}
+
+pub extern "C" fn set_auth_htpasswd_cache(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    set(cf, |mcf| &mcf.htpasswd_cache, conf)
+}
+
+pub extern "C" fn set_auth_jwt_cache(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    set(cf, |mcf| &mcf.jwt_cache, conf)
+}
