@@ -112,7 +112,7 @@ fn set<V>(
     }
 }
 
-pub extern "C" fn set_auth_htpasswd_cache(
+pub fn set_auth_htpasswd_cache(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     conf: *mut c_void,
@@ -120,7 +120,7 @@ pub extern "C" fn set_auth_htpasswd_cache(
     set(cf, |mcf| &mcf.htpasswd_cache, conf)
 }
 
-pub extern "C" fn set_auth_jwt_cache(
+pub fn set_auth_jwt_cache(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     conf: *mut c_void,

@@ -15,7 +15,7 @@ use ngx::ffi::{
     ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_thread_pool_t, ngx_uint_t, NGX_CONF_1MORE,
     NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
-    NGX_HTTP_SRV_CONF,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -212,7 +212,16 @@ macro_rules! command {
         ngx_command_t {
             name: ngx_string!($name),
             type_: ($type) as ngx_uint_t,
-            set: Some($set),
+            set: {
+                extern "C" fn set(
+                    cf: *mut ngx_conf_t,
+                    cmd: *mut ngx_command_t,
+                    conf: *mut c_void,
+                ) -> *mut c_char {
+                    guard_conf(cf, || $set(cf, cmd, conf))
+                }
+                Some(set)
+            },
             conf: $conf,
             offset: 0,
             post: ptr::null_mut(),
@@ -221,22 +230,16 @@ macro_rules! command {
 }
 
 pub static mut COMMANDS: [ngx_command_t; 17] = [
-    ngx_command_t {
-        name: ngx_string!("auth_htpasswd"),
-        type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
-        set: Some(set_auth_htpasswd),
-        conf: NGX_HTTP_LOC_CONF_OFFSET,
-        offset: 0,
-        post: ptr::null_mut(),
-    },
-    ngx_command_t {
-        name: ngx_string!("auth_htpasswd_user_file"),
-        type_: (ANY_LOC_CONF | NGX_CONF_TAKE1) as ngx_uint_t,
-        set: Some(set_auth_htpasswd_user_file),
-        conf: NGX_HTTP_LOC_CONF_OFFSET,
-        offset: 0,
-        post: ptr::null_mut(),
-    },
+    command!(
+        "auth_htpasswd",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        set_auth_htpasswd
+    ),
+    command!(
+        "auth_htpasswd_user_file",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        set_auth_htpasswd_user_file
+    ),
     command!(
         "auth_htpasswd_cache",
         NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12,
@@ -312,7 +315,7 @@ pub static mut COMMANDS: [ngx_command_t; 17] = [
     ngx_command_t::empty(),
 ];
 
-extern "C" fn set_auth_htpasswd(
+fn set_auth_htpasswd(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
@@ -333,7 +336,7 @@ extern "C" fn set_auth_htpasswd(
     }
 }
 
-extern "C" fn set_auth_htpasswd_user_file(
+fn set_auth_htpasswd_user_file(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
@@ -379,6 +382,19 @@ extern "C" fn set_auth_htpasswd_user_file(
     }
 
     NGX_CONF_OK
+}
+
+/// Runs a directive's setter; a panic fails the configuration instead of the process.
+fn guard_conf(cf: *mut ngx_conf_t, setter: impl FnOnce() -> *mut c_char) -> *mut c_char {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(setter)).unwrap_or_else(|_| {
+        // SAFETY: nginx passes a valid configuration context.
+        Sink::Conf(unsafe { &mut *cf }).error(
+            NGX_LOG_EMERG,
+            0,
+            format_args!("internal error while reading the directive"),
+        );
+        NGX_CONF_ERROR
+    })
 }
 
 /// The directive's name and arguments.

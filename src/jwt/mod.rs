@@ -127,11 +127,7 @@ fn text(arg: &ngx_str_t) -> Result<&str, String> {
     core::str::from_utf8(str_bytes(arg)).map_err(|_| "invalid UTF-8".to_owned())
 }
 
-pub extern "C" fn set_auth_jwt(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    c: *mut c_void,
-) -> *mut c_char {
+pub fn set_auth_jwt(cf: *mut ngx_conf_t, _: *mut ngx_command_t, c: *mut c_void) -> *mut c_char {
     let (cf, jcf) = conf(cf, c);
     if !jcf.realm.is_null() {
         return c"is duplicate".as_ptr().cast_mut();
@@ -160,7 +156,7 @@ pub extern "C" fn set_auth_jwt(
     done(cf, result)
 }
 
-pub extern "C" fn set_auth_jwt_key_file(
+pub fn set_auth_jwt_key_file(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -228,7 +224,7 @@ fn strings(args: &[ngx_str_t]) -> Result<Vec<String>, String> {
     args.iter().map(|a| text(a).map(str::to_owned)).collect()
 }
 
-pub extern "C" fn set_auth_jwt_leeway(
+pub fn set_auth_jwt_leeway(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -238,7 +234,7 @@ pub extern "C" fn set_auth_jwt_leeway(
 
 /// Keys are parsed once, when the configuration is loaded, so there is nothing to cache; the
 /// directive is accepted so that NGINX Plus configurations load unchanged.
-pub extern "C" fn set_auth_jwt_key_cache(
+pub fn set_auth_jwt_key_cache(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     _c: *mut c_void,
@@ -249,7 +245,7 @@ pub extern "C" fn set_auth_jwt_key_cache(
     done(cf, result)
 }
 
-pub extern "C" fn set_auth_jwt_type(
+pub fn set_auth_jwt_type(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     _c: *mut c_void,
@@ -264,7 +260,7 @@ pub extern "C" fn set_auth_jwt_type(
     done(cf, result)
 }
 
-pub extern "C" fn set_auth_jwt_algorithms(
+pub fn set_auth_jwt_algorithms(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -285,7 +281,7 @@ pub extern "C" fn set_auth_jwt_algorithms(
     )
 }
 
-pub extern "C" fn set_auth_jwt_issuer(
+pub fn set_auth_jwt_issuer(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -293,7 +289,7 @@ pub extern "C" fn set_auth_jwt_issuer(
     set_once(cf, c, |j| &mut j.issuers, strings)
 }
 
-pub extern "C" fn set_auth_jwt_audience(
+pub fn set_auth_jwt_audience(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -301,7 +297,7 @@ pub extern "C" fn set_auth_jwt_audience(
     set_once(cf, c, |j| &mut j.audiences, strings)
 }
 
-pub extern "C" fn set_auth_jwt_require_exp(
+pub fn set_auth_jwt_require_exp(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -321,7 +317,7 @@ pub extern "C" fn set_auth_jwt_require_exp(
     )
 }
 
-pub extern "C" fn set_auth_jwt_require(
+pub fn set_auth_jwt_require(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     c: *mut c_void,
@@ -380,7 +376,7 @@ fn set_path_variable(cf: *mut ngx_conf_t, header: bool) -> *mut c_char {
     done(cf, result)
 }
 
-pub extern "C" fn set_auth_jwt_claim_set(
+pub fn set_auth_jwt_claim_set(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     _c: *mut c_void,
@@ -388,7 +384,7 @@ pub extern "C" fn set_auth_jwt_claim_set(
     set_path_variable(cf, false)
 }
 
-pub extern "C" fn set_auth_jwt_header_set(
+pub fn set_auth_jwt_header_set(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
     _c: *mut c_void,

@@ -29,6 +29,11 @@ fn with_verified<T>(r: &ngx_http_request_t, f: impl FnOnce(&Verified) -> Option<
     f(verdict.as_ref()?.as_ref().ok()?)
 }
 
+/// Runs a variable's get handler; a panic makes the variable fail instead of the worker.
+fn guard(handler: impl FnOnce() -> Status) -> Status {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(handler)).unwrap_or(Status::NGX_ERROR)
+}
+
 /// Sets `v` to `bytes` (copied to the request pool) or marks it not found. Control characters,
 /// which JSON strings may carry, are written as `\xHH`: a claim must not be able to split a
 /// header that `proxy_set_header` builds from it.
@@ -83,34 +88,34 @@ fn suffix(data: usize, prefix: &str) -> &'static str {
 
 http_variable_get!(
     claim_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(|| {
         let r = request.as_mut();
         let value = with_verified(r, |t| text(t.claim(suffix(data, "jwt_claim_"))));
         set(r, v, value.as_deref())
-    }
+    })
 );
 
 http_variable_get!(
     header_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(|| {
         let r = request.as_mut();
         let value = with_verified(r, |t| text(t.header_field(suffix(data, "jwt_header_"))));
         set(r, v, value.as_deref())
-    }
+    })
 );
 
 http_variable_get!(
     payload_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(|| {
         let r = request.as_mut();
         let value = with_verified(r, |t| Some(t.payload.clone()));
         set(r, v, value.as_deref())
-    }
+    })
 );
 
 http_variable_get!(
     error_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(|| {
         let r = request.as_mut();
         let value = ctx::get(r).and_then(|ctx| {
             ctx.jwt.borrow().as_ref().map(|verdict| match verdict {
@@ -119,7 +124,7 @@ http_variable_get!(
             })
         });
         set(r, v, value.map(str::as_bytes))
-    }
+    })
 );
 
 /// A claim or header path given to auth_jwt_claim_set / auth_jwt_header_set.
@@ -130,7 +135,7 @@ pub struct Path {
 
 http_variable_get!(
     path_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(|| {
         let r = request.as_mut();
         // SAFETY: data is the Path registered with the variable, in the configuration pool.
         let path = unsafe { &*(data as *const Path) };
@@ -143,7 +148,7 @@ http_variable_get!(
             )
         });
         set(r, v, value.as_deref())
-    }
+    })
 );
 
 static REMOTE_USER: AtomicUsize = AtomicUsize::new(0);
@@ -158,9 +163,14 @@ unsafe extern "C" fn remote_user_variable(
 ) -> ngx_int_t {
     // SAFETY: nginx passes a valid request.
     let request = unsafe { &mut *r };
-    if let Some(sub) = with_verified(request, |t| {
-        t.claims.get("sub")?.as_str().map(|s| s.as_bytes().to_vec())
-    }) {
+    let sub = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        with_verified(request, |t| {
+            t.claims.get("sub")?.as_str().map(|s| s.as_bytes().to_vec())
+        })
+    }))
+    .ok()
+    .flatten();
+    if let Some(sub) = sub {
         return set(request, v, Some(&sub)).into();
     }
 
