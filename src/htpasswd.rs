@@ -95,22 +95,16 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
     };
 
-    let Some(hash) = users.users.get(user) else {
-        log.error(
-            NGX_LOG_ERR,
-            0,
-            format_args!(
-                "user \"{}\" was not found in \"{}\"",
-                user.escape_ascii(),
-                path.escape_ascii()
-            ),
-        );
-        return challenge(r, realm);
+    // An unknown user's password is checked against another user's hash all the same, so that
+    // the refusal takes as long as for a wrong password.
+    let known = users.users.get(user);
+    let Some(hash) = known.or_else(|| users.users.decoy()) else {
+        return user_not_found(r, &mut log, user, path, realm);
     };
 
     let now = now();
     let generation = users.generation.to_le_bytes();
-    let digest = if hash.is_cheap() {
+    let digest = if hash.is_cheap() || known.is_none() {
         None
     } else {
         mcf.htpasswd_cache
@@ -141,6 +135,10 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
         verdict
     };
+
+    if known.is_none() {
+        return user_not_found(r, &mut log, user, path, realm);
+    }
 
     match verdict {
         Ok(true) => {
@@ -178,6 +176,25 @@ fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn user_not_found(
+    r: &mut ngx_http_request_t,
+    log: &mut crate::log::Sink,
+    user: &[u8],
+    path: &[u8],
+    realm: &[u8],
+) -> ngx_int_t {
+    log.error(
+        NGX_LOG_ERR,
+        0,
+        format_args!(
+            "user \"{}\" was not found in \"{}\"",
+            user.escape_ascii(),
+            path.escape_ascii()
+        ),
+    );
+    challenge(r, realm)
 }
 
 /// A password check finished in a thread pool: the user and the verdict.

@@ -541,3 +541,20 @@ main::basic('apr1', 's3cret-pw')
 --- error_code: 200
 --- no_error_log
 thread pool
+
+
+
+=== TEST 26: an unknown user's password is checked against a real hash all the same
+--- config
+    location /secret/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_htpasswd "Restricted";
+        auth_htpasswd_user_file $TEST_NGINX_FIXTURES/utf8.htpasswd;
+    }
+--- request
+GET /secret/index.html
+--- more_headers eval
+main::basic('nobody', 'whatever')
+--- error_code: 401
+--- error_log eval
+[qr/added to thread pool "default"/, qr/user "nobody" was not found in "\S+utf8\.htpasswd"/]

@@ -36,6 +36,9 @@ pub struct LineWarning {
 #[derive(Debug, Default)]
 pub struct Htpasswd {
     users: HashMap<Box<[u8]>, PasswordHash>,
+    /// The first user's hash, checked for unknown users too, so that their refusal takes as
+    /// long as a wrong password's and does not tell which users exist.
+    decoy: Option<PasswordHash>,
 }
 
 impl Htpasswd {
@@ -43,6 +46,7 @@ impl Htpasswd {
     pub fn parse(data: &[u8]) -> (Self, Vec<LineWarning>) {
         let mut users = HashMap::new();
         let mut warnings = Vec::new();
+        let mut decoy = None;
 
         for (index, line) in data.split(|&c| c == b'\n').enumerate() {
             let line = line.trim_ascii();
@@ -74,6 +78,9 @@ impl Htpasswd {
             } else {
                 match PasswordHash::parse(hash) {
                     Ok(hash) => {
+                        if decoy.is_none() {
+                            decoy = Some(hash.clone());
+                        }
                         users.insert(user.into(), hash);
                         None
                     }
@@ -86,11 +93,16 @@ impl Htpasswd {
             }
         }
 
-        (Self { users }, warnings)
+        (Self { users, decoy }, warnings)
     }
 
     pub fn get(&self, user: &[u8]) -> Option<&PasswordHash> {
         self.users.get(user)
+    }
+
+    /// A hash to check the password of an unknown user against, in the same time.
+    pub fn decoy(&self) -> Option<&PasswordHash> {
+        self.decoy.as_ref()
     }
 
     pub fn len(&self) -> usize {
