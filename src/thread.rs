@@ -5,12 +5,15 @@
 use core::cell::Cell;
 use core::ffi::{c_int, c_uint, c_void};
 use core::panic::AssertUnwindSafe;
+use core::ptr;
 use std::panic;
 
 use auth_core::htpasswd::{PasswordHash, VerifyError};
 use ngx::ffi::{
-    ngx_event_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t, ngx_thread_pool_t,
-    ngx_thread_task_alloc, ngx_thread_task_post, ngx_thread_task_t,
+    ngx_current_msec, ngx_event_t, ngx_event_timer_rbtree, ngx_http_request_t,
+    ngx_http_run_posted_requests, ngx_log_t, ngx_msec_t, ngx_pcalloc, ngx_rbtree_delete,
+    ngx_rbtree_insert, ngx_thread_pool_t, ngx_thread_task_alloc, ngx_thread_task_post,
+    ngx_thread_task_t,
 };
 use zeroize::Zeroizing;
 
@@ -27,6 +30,9 @@ pub enum PasswordCheck {
 }
 
 struct Job {
+    /// A timer, in the request pool, that keeps a worker shutting down after a reload from
+    /// exiting while the check runs: nginx waits only for requests that have timers.
+    keepalive: *mut ngx_event_t,
     user: Vec<u8>,
     hash: PasswordHash,
     password: Zeroizing<Vec<u8>>,
@@ -51,7 +57,15 @@ pub fn post(
         return false;
     }
 
+    // SAFETY: r.pool is the live request pool; zeroed memory is an idle event.
+    let keepalive =
+        unsafe { ngx_pcalloc(r.pool, core::mem::size_of::<ngx_event_t>()) }.cast::<ngx_event_t>();
+    if keepalive.is_null() {
+        return false;
+    }
+
     let job = Box::into_raw(Box::new(Job {
+        keepalive,
         user: user.to_vec(),
         hash: hash.clone(),
         password: Zeroizing::new(password.to_vec()),
@@ -67,7 +81,13 @@ pub fn post(
         task.event.handler = Some(password_checked);
         task.event.data = (r as *mut ngx_http_request_t).cast();
 
+        let timer = &mut *keepalive;
+        timer.handler = Some(keepalive_expired);
+        timer.log = (*r.connection).log;
+        add_timer(timer, KEEPALIVE_MS);
+
         if ngx_thread_task_post(pool, task) != 0 {
+            delete_timer(timer);
             drop(Box::from_raw(job));
             return false;
         }
@@ -114,6 +134,36 @@ unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
     );
 }
 
+const KEEPALIVE_MS: ngx_msec_t = 60_000;
+
+extern "C" fn keepalive_expired(_ev: *mut ngx_event_t) {}
+
+/// ngx_event_add_timer, which is inline in C.
+///
+/// # Safety
+/// `ev` must stay valid, and in the worker's thread, until the timer is deleted or expires.
+unsafe fn add_timer(ev: &mut ngx_event_t, ms: ngx_msec_t) {
+    // SAFETY: the timer tree and clock are the worker's, used from its thread only.
+    unsafe {
+        ev.timer.key = ngx_current_msec.wrapping_add(ms);
+        ngx_rbtree_insert(ptr::addr_of_mut!(ngx_event_timer_rbtree), &mut ev.timer);
+    }
+    ev.set_timer_set(1);
+}
+
+/// ngx_event_del_timer, which is inline in C.
+///
+/// # Safety
+/// `ev` must have a timer set by add_timer.
+unsafe fn delete_timer(ev: &mut ngx_event_t) {
+    // SAFETY: as for add_timer; the node is in the tree.
+    unsafe { ngx_rbtree_delete(ptr::addr_of_mut!(ngx_event_timer_rbtree), &mut ev.timer) };
+    ev.timer.left = ptr::null_mut();
+    ev.timer.right = ptr::null_mut();
+    ev.timer.parent = ptr::null_mut();
+    ev.set_timer_set(0);
+}
+
 /// Runs in the worker's event loop when the thread is done.
 unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
     // SAFETY: ev is the event of a task posted by post(); its data is the request, kept alive
@@ -125,6 +175,10 @@ unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
             .sub(core::mem::offset_of!(ngx_thread_task_t, event))
             .cast::<ngx_thread_task_t>();
         let job = *Box::from_raw(*(*task).ctx.cast::<*mut Job>());
+        let timer = &mut *job.keepalive;
+        if timer.timer_set() != 0 {
+            delete_timer(timer);
+        }
         let verdict = job.verdict.unwrap_or(Err(VerifyError::Internal));
 
         if let Some(ctx) = ctx::get(r) {
