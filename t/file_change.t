@@ -7,6 +7,7 @@ BEGIN { push @INC, "$FindBin::Bin/lib" }
 use Test::Nginx::Socket 'no_plan';
 use MIME::Base64 qw(encode_base64);
 use File::Path qw(remove_tree);
+use Digest::SHA ();
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
@@ -121,7 +122,6 @@ qr/\[error\].*open\(\) "\S+\/users" failed \(2: No such file or directory\)/
 === TEST 7: created again
 --- init
 main::replace("dave:{SHA}" . MIME::Base64::encode_base64(Digest::SHA::sha1('d'), '') . "\n");
-use Digest::SHA ();
 --- request eval
 ["GET /secret/index.html", "GET /secret/index.html"]
 --- more_headers eval
