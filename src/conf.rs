@@ -24,6 +24,7 @@ use ngx::http::{
 use ngx::ngx_string;
 
 use crate::cache::{self, WorkerCache};
+use crate::guard;
 use crate::jwt::{self, JwtConf};
 use crate::log::Sink;
 use crate::user_file::UserFiles;
@@ -37,57 +38,82 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        // SAFETY: nginx passes a valid configuration context.
-        let cf = unsafe { &mut *cf };
-        match jwt::variables::register(cf) {
+        guard::install_hook();
+        guard_init(cf, |cf| match jwt::variables::register(cf) {
             Some(()) => Status::NGX_OK.into(),
             None => Status::NGX_ERROR.into(),
-        }
+        })
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        // SAFETY: nginx passes a valid configuration context.
-        let cf = unsafe { &mut *cf };
-        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
-            return Status::NGX_ERROR.into();
-        };
-        let access: *mut ngx_array_t =
-            &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
-
-        // Handlers run in the reverse order of this array. Ours go just before auth_basic's
-        // (or allow/deny's) and so run right after it: `deny` answers 403 before credentials
-        // are looked at, as with auth_basic; auth_basic's challenge heads the chain of
-        // WWW-Authenticate headers that ours extend; and a success under `satisfy any` spares
-        // auth_request, which runs later.
-        let position = module_handler(cf, access, c"ngx_http_auth_basic_module")
-            .or_else(|| module_handler(cf, access, c"ngx_http_access_module"));
-
-        // auth_jwt, the cheaper check, runs first.
-        let ours = [crate::htpasswd::access_handler, jwt::access_handler];
-
-        for handler in ours {
-            // SAFETY: the access phase array holds ngx_http_handler_pt elements.
-            let slot = unsafe { ngx_array_push(access) }.cast::<ngx_http_handler_pt>();
-            if slot.is_null() {
-                return Status::NGX_ERROR.into();
-            }
-            // SAFETY: slot is the element just pushed.
-            unsafe { slot.write(Some(handler)) };
-        }
-
-        // SAFETY: the array holds nelts initialized handler pointers.
-        let handlers = unsafe {
-            core::slice::from_raw_parts_mut(
-                (*access).elts.cast::<ngx_http_handler_pt>(),
-                (*access).nelts,
-            )
-        };
-        let end = handlers.len() - ours.len();
-        let at = position.filter(|&p| p < end).unwrap_or(end);
-        handlers[at..].rotate_right(ours.len());
-
-        Status::NGX_OK.into()
+        guard_init(cf, insert_handlers)
     }
+
+    unsafe extern "C" fn merge_loc_conf(
+        cf: *mut ngx_conf_t,
+        prev: *mut c_void,
+        conf: *mut c_void,
+    ) -> *mut c_char {
+        // SAFETY: nginx passes this module's location configurations, made by create_loc_conf.
+        let (prev, conf) = unsafe { (&*prev.cast::<LocConf>(), &mut *conf.cast::<LocConf>()) };
+        guard_conf(cf, || match conf.merge(prev) {
+            Ok(()) => NGX_CONF_OK,
+            Err(_) => NGX_CONF_ERROR,
+        })
+    }
+}
+
+/// Runs a configuration-time hook; a panic fails the configuration instead of the process.
+fn guard_init(cf: *mut ngx_conf_t, init: impl FnOnce(&mut ngx_conf_t) -> ngx_int_t) -> ngx_int_t {
+    // SAFETY: nginx passes a valid configuration context.
+    let cf = unsafe { &mut *cf };
+    guard::catch(|| init(&mut *cf)).unwrap_or_else(|panic| {
+        Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("internal error: {panic}"));
+        Status::NGX_ERROR.into()
+    })
+}
+
+/// Puts the access handlers in place.
+fn insert_handlers(cf: &mut ngx_conf_t) -> ngx_int_t {
+    let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
+        return Status::NGX_ERROR.into();
+    };
+    let access: *mut ngx_array_t =
+        &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
+
+    // Handlers run in the reverse order of this array. Ours go just before auth_basic's
+    // (or allow/deny's) and so run right after it: `deny` answers 403 before credentials
+    // are looked at, as with auth_basic; auth_basic's challenge heads the chain of
+    // WWW-Authenticate headers that ours extend; and a success under `satisfy any` spares
+    // auth_request, which runs later.
+    let position = module_handler(cf, access, c"ngx_http_auth_basic_module")
+        .or_else(|| module_handler(cf, access, c"ngx_http_access_module"));
+
+    // auth_jwt, the cheaper check, runs first.
+    let ours = [crate::htpasswd::access_handler, jwt::access_handler];
+
+    for handler in ours {
+        // SAFETY: the access phase array holds ngx_http_handler_pt elements.
+        let slot = unsafe { ngx_array_push(access) }.cast::<ngx_http_handler_pt>();
+        if slot.is_null() {
+            return Status::NGX_ERROR.into();
+        }
+        // SAFETY: slot is the element just pushed.
+        unsafe { slot.write(Some(handler)) };
+    }
+
+    // SAFETY: the array holds nelts initialized handler pointers.
+    let handlers = unsafe {
+        core::slice::from_raw_parts_mut(
+            (*access).elts.cast::<ngx_http_handler_pt>(),
+            (*access).nelts,
+        )
+    };
+    let end = handlers.len() - ours.len();
+    let at = position.filter(|&p| p < end).unwrap_or(end);
+    handlers[at..].rotate_right(ours.len());
+
+    Status::NGX_OK.into()
 }
 
 /// Where the access handler of the module `name` sits in the access phase array.
@@ -229,7 +255,9 @@ macro_rules! command {
     };
 }
 
-pub static mut COMMANDS: [ngx_command_t; 17] = [
+const COMMANDS_LEN: usize = 17 + cfg!(feature = "test-hooks") as usize;
+
+pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
         "auth_htpasswd",
         ANY_LOC_CONF | NGX_CONF_TAKE1,
@@ -312,6 +340,12 @@ pub static mut COMMANDS: [ngx_command_t; 17] = [
         NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE,
         jwt::set_auth_jwt_header_set
     ),
+    #[cfg(feature = "test-hooks")]
+    command!(
+        "auth_rs_test_panic",
+        ANY_LOC_CONF | ngx::ffi::NGX_CONF_NOARGS,
+        crate::test_hooks::set_panic
+    ),
     ngx_command_t::empty(),
 ];
 
@@ -386,12 +420,12 @@ fn set_auth_htpasswd_user_file(
 
 /// Runs a directive's setter; a panic fails the configuration instead of the process.
 fn guard_conf(cf: *mut ngx_conf_t, setter: impl FnOnce() -> *mut c_char) -> *mut c_char {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(setter)).unwrap_or_else(|_| {
+    guard::catch(setter).unwrap_or_else(|panic| {
         // SAFETY: nginx passes a valid configuration context.
         Sink::Conf(unsafe { &mut *cf }).error(
             NGX_LOG_EMERG,
             0,
-            format_args!("internal error while reading the directive"),
+            format_args!("internal error while reading the directive: {panic}"),
         );
         NGX_CONF_ERROR
     })

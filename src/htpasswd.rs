@@ -30,6 +30,9 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return Status::NGX_DECLINED.into();
     }
 
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::panic_if_asked(r, "auth_htpasswd");
+
     let realm = match request::realm(r, lcf.htpasswd_realm) {
         Ok(realm) => realm,
         Err(rc) => return rc,

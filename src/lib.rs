@@ -3,10 +3,13 @@
 mod cache;
 mod conf;
 mod ctx;
+mod guard;
 mod htpasswd;
 mod jwt;
 mod log;
 mod request;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 #[cfg(nginx_threads)]
 mod thread;
 mod user_file;

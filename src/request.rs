@@ -1,9 +1,7 @@
 //! What both access handlers do with a request: evaluate complex values, copy into the request
 //! pool, answer with a challenge, and contain panics.
 
-use core::panic::AssertUnwindSafe;
 use core::ptr;
-use std::panic;
 
 use ngx::core::Status;
 use ngx::ffi::{
@@ -13,6 +11,7 @@ use ngx::ffi::{
 use ngx::ngx_string;
 
 use crate::conf::str_bytes;
+use crate::guard;
 use crate::log::Sink;
 
 /// Runs an access handler; a panic becomes a 500 for this request and an alert in the log.
@@ -25,13 +24,13 @@ pub fn guard(
     let r = unsafe { &mut *r };
     let log = unsafe { (*r.connection).log };
 
-    match panic::catch_unwind(AssertUnwindSafe(|| handler(r))) {
+    match guard::catch(|| handler(r)) {
         Ok(rc) => rc,
-        Err(_) => {
+        Err(panic) => {
             Sink::Log(log).error(
                 NGX_LOG_ALERT,
                 0,
-                format_args!("{directive}: internal error, request refused"),
+                format_args!("{directive}: internal error, request refused: {panic}"),
             );
             NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
         }

@@ -4,20 +4,20 @@
 
 use core::cell::Cell;
 use core::ffi::{c_int, c_uint, c_void};
-use core::panic::AssertUnwindSafe;
 use core::ptr;
-use std::panic;
 
 use auth_core::htpasswd::{PasswordHash, VerifyError};
 use ngx::ffi::{
     ngx_current_msec, ngx_event_t, ngx_event_timer_rbtree, ngx_http_request_t,
     ngx_http_run_posted_requests, ngx_log_t, ngx_msec_t, ngx_pcalloc, ngx_rbtree_delete,
     ngx_rbtree_insert, ngx_thread_pool_t, ngx_thread_task_alloc, ngx_thread_task_post,
-    ngx_thread_task_t,
+    ngx_thread_task_t, NGX_LOG_ALERT,
 };
 use zeroize::Zeroizing;
 
 use crate::ctx;
+use crate::guard::{self, Panic};
+use crate::log::Sink;
 
 /// A password check handed to a thread pool, as the request context records it.
 pub enum PasswordCheck {
@@ -37,6 +37,9 @@ struct Job {
     hash: PasswordHash,
     password: Zeroizing<Vec<u8>>,
     verdict: Option<Result<bool, VerifyError>>,
+    panic: Option<Panic>,
+    #[cfg(feature = "test-hooks")]
+    test_panic: bool,
 }
 
 /// Posts the check; `false` when it could not be posted and must run here instead.
@@ -70,6 +73,9 @@ pub fn post(
         hash: hash.clone(),
         password: Zeroizing::new(password.to_vec()),
         verdict: None,
+        panic: None,
+        #[cfg(feature = "test-hooks")]
+        test_panic: crate::test_hooks::asked(r, "thread"),
     }));
 
     // SAFETY: the task and its ctx were just allocated; the request outlives the task because
@@ -128,10 +134,17 @@ unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
     // SAFETY: data is the task's ctx holding the job, which only this thread touches until
     // the completion event runs.
     let job = unsafe { &mut **data.cast::<*mut Job>() };
-    job.verdict = Some(
-        panic::catch_unwind(AssertUnwindSafe(|| job.hash.verify(&job.password)))
-            .unwrap_or(Err(VerifyError::Internal)),
-    );
+    let checked = guard::catch(|| {
+        #[cfg(feature = "test-hooks")]
+        if job.test_panic {
+            panic!("test hook: thread");
+        }
+        job.hash.verify(&job.password)
+    });
+    job.verdict = Some(checked.unwrap_or_else(|panic| {
+        job.panic = Some(panic);
+        Err(VerifyError::Internal)
+    }));
 }
 
 const KEEPALIVE_MS: ngx_msec_t = 60_000;
@@ -180,6 +193,13 @@ unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
             delete_timer(timer);
         }
         let verdict = job.verdict.unwrap_or(Err(VerifyError::Internal));
+        if let Some(panic) = &job.panic {
+            Sink::Log((*r.connection).log).error(
+                NGX_LOG_ALERT,
+                0,
+                format_args!("auth_htpasswd: internal error in a thread: {panic}"),
+            );
+        }
 
         if let Some(ctx) = ctx::get(r) {
             ctx.password.replace(Some(PasswordCheck::Done {

@@ -32,6 +32,9 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     };
     let realm = str_bytes(&realm);
 
+    #[cfg(feature = "test-hooks")]
+    crate::test_hooks::panic_if_asked(r, "auth_jwt");
+
     let mut log = request::log(r);
 
     let token = if jcf.token.is_null() {

@@ -10,8 +10,8 @@ use auth_core::jwt::{value_text, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_hash_key_t, ngx_http_add_variable, ngx_http_get_variable_pt,
-    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_str_t, ngx_uint_t,
-    ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
+    ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_log_t, ngx_str_t, ngx_uint_t,
+    ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX, NGX_LOG_ALERT,
 };
 use ngx::http::Request;
 use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
@@ -20,6 +20,8 @@ use serde_json::Value;
 
 use crate::conf::str_bytes;
 use crate::ctx;
+use crate::guard;
+use crate::log::Sink;
 use crate::request::pool_str;
 
 /// Runs `f` on the token auth_jwt verified for this request, if it did.
@@ -30,8 +32,15 @@ fn with_verified<T>(r: &ngx_http_request_t, f: impl FnOnce(&Verified) -> Option<
 }
 
 /// Runs a variable's get handler; a panic makes the variable fail instead of the worker.
-fn guard(handler: impl FnOnce() -> Status) -> Status {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(handler)).unwrap_or(Status::NGX_ERROR)
+fn guard(log: *mut ngx_log_t, handler: impl FnOnce() -> Status) -> Status {
+    guard::catch(handler).unwrap_or_else(|panic| {
+        Sink::Log(log).error(
+            NGX_LOG_ALERT,
+            0,
+            format_args!("internal error in an auth_jwt variable: {panic}"),
+        );
+        Status::NGX_ERROR
+    })
 }
 
 /// Sets `v` to `bytes` (copied to the request pool) or marks it not found. Control characters,
@@ -88,8 +97,10 @@ fn suffix(data: usize, prefix: &str) -> &'static str {
 
 http_variable_get!(
     claim_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(|| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(request.log(), || {
         let r = request.as_mut();
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::panic_if_asked(r, "variable");
         let value = with_verified(r, |t| text(t.claim(suffix(data, "jwt_claim_"))));
         set(r, v, value.as_deref())
     })
@@ -97,7 +108,7 @@ http_variable_get!(
 
 http_variable_get!(
     header_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(|| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(request.log(), || {
         let r = request.as_mut();
         let value = with_verified(r, |t| text(t.header_field(suffix(data, "jwt_header_"))));
         set(r, v, value.as_deref())
@@ -106,7 +117,7 @@ http_variable_get!(
 
 http_variable_get!(
     payload_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(|| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(request.log(), || {
         let r = request.as_mut();
         let value = with_verified(r, |t| Some(t.payload.clone()));
         set(r, v, value.as_deref())
@@ -115,7 +126,7 @@ http_variable_get!(
 
 http_variable_get!(
     error_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(|| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(request.log(), || {
         let r = request.as_mut();
         let value = ctx::get(r).and_then(|ctx| {
             ctx.jwt.borrow().as_ref().map(|verdict| match verdict {
@@ -135,7 +146,7 @@ pub struct Path {
 
 http_variable_get!(
     path_variable,
-    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(|| {
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guard(request.log(), || {
         let r = request.as_mut();
         // SAFETY: data is the Path registered with the variable, in the configuration pool.
         let path = unsafe { &*(data as *const Path) };
@@ -163,11 +174,11 @@ unsafe extern "C" fn remote_user_variable(
 ) -> ngx_int_t {
     // SAFETY: nginx passes a valid request.
     let request = unsafe { &mut *r };
-    let sub = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let sub = guard::catch(|| {
         with_verified(request, |t| {
             t.claims.get("sub")?.as_str().map(|s| s.as_bytes().to_vec())
         })
-    }))
+    })
     .ok()
     .flatten();
     if let Some(sub) = sub {
