@@ -70,6 +70,50 @@ __DATA__
 
 
 
+=== TEST 1a: 1 MB tokens and credentials, with header buffers that let them through: tokens
+over 16 KB are refused before they are decoded, even when validly signed
+--- http_config
+    large_client_header_buffers 4 2m;
+--- config
+    location /basic/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_htpasswd "x";
+        auth_htpasswd_user_file $TEST_NGINX_FIXTURES/all-formats.htpasswd;
+    }
+    location /jwt/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_jwt "x";
+        auth_jwt_key_file $TEST_NGINX_FIXTURES/jwt/jwks.json;
+        add_header X-Jwt-Error $jwt_error always;
+    }
+    location /cookie/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_jwt "x" token=$cookie_session;
+        auth_jwt_key_file $TEST_NGINX_FIXTURES/jwt/jwks.json;
+        add_header X-Jwt-Error $jwt_error always;
+    }
+--- request eval
+["GET /basic/index.html", "GET /jwt/index.html", "GET /jwt/index.html", "GET /jwt/index.html",
+ "GET /cookie/index.html"]
+--- more_headers eval
+["Authorization: Basic " . MIME::Base64::encode_base64('sha512:' . ('p' x 786432), ''),
+ "Authorization: Bearer " . ('a' x 1048576),
+ "Authorization: Bearer " . main::hs256('{"sub":"' . ('x' x 786000) . '","exp":4102444800}'),
+ "Authorization: Bearer " . (main::hs256('{"sub":"' . ('x' x 786000) . '","exp":4102444800}') =~ s/.{4}$/AAAA/r),
+ "Cookie: session=" . main::hs256('{"sub":"' . ('x' x 786000) . '","exp":4102444800}')]
+--- error_code eval
+[401, 401, 401, 401, 401]
+--- response_headers eval
+["", "X-Jwt-Error: malformed", "X-Jwt-Error: malformed", "X-Jwt-Error: malformed",
+ "X-Jwt-Error: malformed"]
+--- error_log eval
+[qr/\[info\] .*JWT refused: .*token too long|\[error\] .*user "sha512": password mismatch/]
+--- no_error_log
+[crit]
+[alert]
+
+
+
 === TEST 2: huge and odd numbers in exp and nbf
 --- config
     location /jwt/ {
