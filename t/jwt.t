@@ -519,7 +519,8 @@ connect() failed
 
 
 
-=== TEST 18: hostile tokens: oversized, nested JSON, duplicate names, crit, kid traversal
+=== TEST 18: hostile tokens: oversized, nested JSON (10,000 levels closed is over 16 KB; 11,000
+unclosed fit), duplicate names, crit, kid traversal
 --- http_config
     large_client_header_buffers 4 64k;
 --- config
@@ -530,13 +531,14 @@ connect() failed
         add_header X-Jwt-Error $jwt_error always;
     }
 --- request eval
-[map { "GET /api/index.html" } 1 .. 8]
+[map { "GET /api/index.html" } 1 .. 9]
 --- more_headers eval
 my $claims = main::json(main::claims());
 my $h = '{"alg":"HS256","kid":"hs-1"}';
 [map { main::bearer($_) }
  'a' x 17000,
  main::hs256($h, '{"sub":' . ('[' x 10000) . ']' x 10000 . '}'),
+ main::hs256($h, '{"sub":' . ('[' x 11000)),
  main::hs256($h, '{"sub":"alice","sub":"admin","exp":4102444800}'),
  main::hs256('{"alg":"HS256","alg":"HS256","kid":"hs-1"}', $claims),
  main::hs256('{"alg":"HS256","kid":"hs-1","crit":["exp"],"exp":1}', $claims),
@@ -545,9 +547,10 @@ my $h = '{"alg":"HS256","kid":"hs-1"}';
  "\xff\xfe.\x01.x",
 ]
 --- error_code eval
-[map { 401 } 1 .. 8]
+[map { 401 } 1 .. 9]
 --- response_headers eval
 ["X-Jwt-Error: malformed", "X-Jwt-Error: malformed", "X-Jwt-Error: malformed", "X-Jwt-Error: malformed",
+ "X-Jwt-Error: malformed",
  "X-Jwt-Error: malformed", "X-Jwt-Error: unknown_key", "X-Jwt-Error: malformed", "X-Jwt-Error: malformed"]
 --- no_error_log
 [alert]
