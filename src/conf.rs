@@ -12,8 +12,8 @@ use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t,
     ngx_http_compile_complex_value, ngx_http_compile_complex_value_t, ngx_http_complex_value_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
-    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_thread_pool_t, ngx_uint_t, NGX_CONF_1MORE,
-    NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
     NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
@@ -170,7 +170,11 @@ fn module_handler(cf: &mut ngx_conf_t, access: *mut ngx_array_t, name: &CStr) ->
 pub struct MainConf {
     pub user_files: UserFiles,
     /// Where slow password hashes are checked: the thread pool "default".
-    pub thread_pool: Cell<*mut ngx_thread_pool_t>,
+    #[cfg(nginx_threads)]
+    pub thread_pool: Cell<*mut ngx::ffi::ngx_thread_pool_t>,
+    /// Whether the notice that slow hashes are checked in the event loop was given.
+    #[cfg(not(nginx_threads))]
+    pub no_threads_noticed: Cell<bool>,
     /// Passwords verified lately, by user file version, user and password.
     pub htpasswd_cache: WorkerCache<()>,
     /// Tokens verified lately, by token and location.
@@ -181,7 +185,10 @@ impl Default for MainConf {
     fn default() -> Self {
         Self {
             user_files: UserFiles::default(),
+            #[cfg(nginx_threads)]
             thread_pool: Cell::new(ptr::null_mut()),
+            #[cfg(not(nginx_threads))]
+            no_threads_noticed: Cell::new(false),
             htpasswd_cache: WorkerCache::default(),
             jwt_cache: WorkerCache::default(),
         }
@@ -390,21 +397,21 @@ fn set_auth_htpasswd_user_file(
     let Some(mcf) = Module::main_conf(cf) else {
         return NGX_CONF_ERROR;
     };
+    #[cfg(nginx_threads)]
     if mcf.thread_pool.get().is_null() {
-        #[cfg(nginx_threads)]
         // SAFETY: cf is the live configuration; a NULL name means the pool "default".
         mcf.thread_pool
             .set(unsafe { ngx::ffi::ngx_thread_pool_add(cf, ptr::null_mut()) });
-        #[cfg(not(nginx_threads))]
-        {
-            Sink::Conf(cf).error(
-                ngx::ffi::NGX_LOG_NOTICE,
-                0,
-                format_args!("nginx was built without threads: slow password hashes are checked in the event loop"),
-            );
-            // Not a pool: marks the notice as given.
-            mcf.thread_pool.set(ptr::NonNull::dangling().as_ptr());
-        }
+    }
+    #[cfg(not(nginx_threads))]
+    if !mcf.no_threads_noticed.replace(true) {
+        Sink::Conf(cf).error(
+            ngx::ffi::NGX_LOG_NOTICE,
+            0,
+            format_args!(
+                "nginx was built without threads: slow password hashes are checked in the event loop"
+            ),
+        );
     }
 
     // SAFETY: compile_complex_value returned an initialized complex value.
