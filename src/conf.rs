@@ -179,6 +179,8 @@ pub struct MainConf {
     pub htpasswd_cache: WorkerCache<()>,
     /// Tokens verified lately, by token and location.
     pub jwt_cache: WorkerCache<Rc<Verified>>,
+    /// Keys fetched by auth_jwt_key_request, by location.
+    pub fetched_keys: jwt::key_request::FetchedKeysByLocation,
 }
 
 impl Default for MainConf {
@@ -191,6 +193,7 @@ impl Default for MainConf {
             no_threads_noticed: Cell::new(false),
             htpasswd_cache: WorkerCache::default(),
             jwt_cache: WorkerCache::default(),
+            fetched_keys: Default::default(),
         }
     }
 }
@@ -262,7 +265,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 17 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 18 + cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -301,6 +304,11 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         "auth_jwt_key_cache",
         ANY_LOC_CONF | NGX_CONF_TAKE1,
         jwt::set_auth_jwt_key_cache
+    ),
+    command!(
+        "auth_jwt_key_request",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        jwt::set_auth_jwt_key_request
     ),
     command!(
         "auth_jwt_leeway",

@@ -12,6 +12,7 @@ use ngx::ffi::{ngx_http_request_t, ngx_pool_cleanup_add, ngx_pool_cleanup_pt};
 use ngx::http::HttpModule;
 
 use crate::conf::Module;
+use crate::jwt::key_request::KeyFetch;
 #[cfg(nginx_threads)]
 use crate::thread::PasswordCheck;
 
@@ -19,6 +20,8 @@ use crate::thread::PasswordCheck;
 pub struct RequestCtx {
     /// The verdict of auth_jwt.
     pub jwt: RefCell<Option<Result<Rc<Verified>, JwtError>>>,
+    /// The subrequests of auth_jwt_key_request, while they run and when they are done.
+    pub key_fetch: RefCell<Option<KeyFetch>>,
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,

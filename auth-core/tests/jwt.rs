@@ -407,3 +407,13 @@ fn rfc_known_answers() {
         );
     }
 }
+
+#[test]
+fn fingerprints_tell_key_sets_apart() {
+    use auth_core::keys::fingerprint;
+    let one = fingerprint(&[b"{\"keys\":[]}", b"x"]);
+    assert_eq!(one, fingerprint(&[b"{\"keys\":[]}", b"x"]));
+    assert_ne!(one, fingerprint(&[b"{\"keys\":[]}x"]));
+    assert_ne!(one, fingerprint(&[b"{\"keys\":[]", b"}x"]));
+    assert_ne!(fingerprint(&[]), fingerprint(&[b""]));
+}

@@ -12,6 +12,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
+use super::key_request::{self, FetchedKeys, Keys};
 use crate::conf::{str_bytes, LocConf, Module};
 use crate::ctx;
 use crate::request::{self, complex_value, quoted};
@@ -46,11 +47,11 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         value
     };
 
-    if jcf.keys().is_empty() {
+    if jcf.keys().is_empty() && jcf.key_requests().is_empty() {
         log.error(
             NGX_LOG_ERR,
             0,
-            format_args!("auth_jwt: no keys; add auth_jwt_key_file"),
+            format_args!("auth_jwt: no keys; add auth_jwt_key_file or auth_jwt_key_request"),
         );
     }
 
@@ -58,7 +59,18 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
 
-    let result = verify_cached(lcf, str_bytes(&token), now, r);
+    // Keys are fetched only for requests that bring a token.
+    let fetched = if jcf.key_requests().is_empty() || token.len == 0 {
+        None
+    } else {
+        match key_request::keys(r, jcf, now) {
+            Keys::Ready(keys) => Some(keys),
+            Keys::Pending => return Status::NGX_AGAIN.into(),
+            Keys::Failed => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+        }
+    };
+
+    let result = verify_cached(lcf, fetched.as_deref(), str_bytes(&token), now, r);
 
     if let Err(err) = &result {
         match err {
@@ -109,22 +121,28 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 /// Verifies a token, or finds it verified lately for this location's keys and policy.
 fn verify_cached(
     lcf: &LocConf,
+    fetched: Option<&FetchedKeys>,
     token: &[u8],
     now: i64,
     r: &ngx_http_request_t,
 ) -> Result<Rc<Verified>, JwtError> {
     let jcf = &lcf.jwt;
+    let (keys, policy, fingerprint) = match fetched {
+        Some(f) => (f.keys.as_slice(), &f.policy, f.fingerprint()),
+        None => (jcf.keys(), &*jcf.policy, &[][..]),
+    };
     let Some(mcf) = Module::main_conf(r) else {
-        return verify(token, jcf.keys(), &jcf.policy, now).map(Rc::new);
+        return verify(token, keys, policy, now).map(Rc::new);
     };
 
     // Locations with other keys or rules never share entries: their configuration is part of
-    // the key, and it lives as long as the cache, which a reload replaces.
+    // the key, and it lives as long as the cache, which a reload replaces. Fetched keys add
+    // their fingerprint: a token is not admitted from the cache once its key is withdrawn.
     let location = (jcf as *const _ as usize).to_le_bytes();
     let digest = if token.is_empty() {
         None
     } else {
-        mcf.jwt_cache.digest(&[&location, token])
+        mcf.jwt_cache.digest(&[&location, fingerprint, token])
     };
 
     if let Some(verified) = digest
@@ -137,7 +155,7 @@ fn verify_cached(
         return Ok(verified);
     }
 
-    let verified = Rc::new(verify(token, jcf.keys(), &jcf.policy, now)?);
+    let verified = Rc::new(verify(token, keys, policy, now)?);
     if let Some(digest) = digest {
         let expires = match verified.claims.get("exp").and_then(|exp| exp.as_f64()) {
             Some(exp) => exp.floor() as i64,

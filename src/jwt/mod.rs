@@ -1,6 +1,7 @@
 //! `auth_jwt` and its companion directives.
 
 mod handler;
+pub mod key_request;
 pub mod variables;
 
 use core::ffi::{c_char, c_void};
@@ -34,6 +35,10 @@ pub struct JwtConf {
     /// Where the token comes from; null: `Authorization: Bearer`.
     pub token: *mut ngx_http_complex_value_t,
     keys: Option<Rc<Vec<Key>>>,
+    /// URIs of `auth_jwt_key_request`, in the configuration pool.
+    key_requests: Option<Rc<Vec<ngx_str_t>>>,
+    /// Seconds that keys fetched by subrequests are used without fetching them again.
+    key_cache: Option<u64>,
     leeway: Option<u64>,
     algorithms: Option<Vec<Alg>>,
     issuers: Option<Vec<String>>,
@@ -50,6 +55,8 @@ impl Default for JwtConf {
             realm: ptr::null_mut(),
             token: ptr::null_mut(),
             keys: None,
+            key_requests: None,
+            key_cache: None,
             leeway: None,
             algorithms: None,
             issuers: None,
@@ -66,6 +73,26 @@ impl JwtConf {
         self.keys.as_deref().map_or(&[], Vec::as_slice)
     }
 
+    pub fn key_requests(&self) -> &[ngx_str_t] {
+        self.key_requests.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn key_cache(&self) -> u64 {
+        self.key_cache.unwrap_or(0)
+    }
+
+    /// The policy for a set of keys fetched at run time: the configured one, with the
+    /// algorithms those keys imply unless `auth_jwt_algorithms` names them.
+    pub fn policy_for(&self, keys: &[Key]) -> Policy {
+        Policy {
+            algorithms: self
+                .algorithms
+                .clone()
+                .unwrap_or_else(|| keys::implied_algorithms(keys)),
+            ..(*self.policy).clone()
+        }
+    }
+
     pub fn requires(&self) -> &[Require] {
         self.requires.as_deref().map_or(&[], Vec::as_slice)
     }
@@ -75,9 +102,11 @@ impl JwtConf {
             self.realm = prev.realm;
             self.token = prev.token;
         }
-        if self.keys.is_none() {
+        if self.keys.is_none() && self.key_requests.is_none() {
             self.keys = prev.keys.clone();
+            self.key_requests = prev.key_requests.clone();
         }
+        self.key_cache = self.key_cache.or(prev.key_cache);
         if self.requires.is_none() {
             self.requires = prev.requires.clone();
         }
@@ -232,16 +261,38 @@ pub fn set_auth_jwt_leeway(
     set_once(cf, c, |j| &mut j.leeway, |args| seconds(&args[0]))
 }
 
-/// Keys are parsed once, when the configuration is loaded, so there is nothing to cache; the
-/// directive is accepted so that NGINX Plus configurations load unchanged.
+/// Keys from files are parsed once, when the configuration is loaded; the time applies to keys
+/// fetched by `auth_jwt_key_request`.
 pub fn set_auth_jwt_key_cache(
     cf: *mut ngx_conf_t,
     _: *mut ngx_command_t,
-    _c: *mut c_void,
+    c: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context.
-    let cf = unsafe { &mut *cf };
-    let result = seconds(&args(cf)[1]).map(drop);
+    set_once(cf, c, |j| &mut j.key_cache, |args| seconds(&args[0]))
+}
+
+pub fn set_auth_jwt_key_request(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = conf(cf, c);
+    let uri = args(cf)[1];
+    let result = if str_bytes(&uri).first() == Some(&b'/') {
+        let requests = jcf.key_requests.get_or_insert_with(Rc::default);
+        match Rc::get_mut(requests) {
+            Some(requests) => {
+                requests.push(uri);
+                Ok(())
+            }
+            None => Err("key requests are shared".to_owned()),
+        }
+    } else {
+        Err(format!(
+            "invalid URI \"{}\"; it must start with \"/\"",
+            str_bytes(&uri).escape_ascii()
+        ))
+    };
     done(cf, result)
 }
 

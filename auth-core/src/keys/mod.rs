@@ -52,6 +52,7 @@ pub enum KeyError {
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// One verification key and what it may verify.
+#[derive(Clone)]
 pub struct Key {
     pub kid: Option<String>,
     /// The only algorithm the key may be used with, from the JWK's `alg`.
@@ -60,6 +61,7 @@ pub struct Key {
     material: Material,
 }
 
+#[derive(Clone)]
 enum Material {
     Jose(DecodingKey),
     /// An uncompressed P-521 point, verified with aws-lc-rs directly.
@@ -161,6 +163,19 @@ pub fn load(data: &[u8], format: Option<KeyFormat>) -> Result<Vec<Key>, KeyError
         KeyFormat::Hmac if data.is_empty() => Err(KeyError::Empty),
         KeyFormat::Hmac => Ok(vec![Key::hmac(data)]),
     }
+}
+
+/// A SHA-256 fingerprint of key files' contents, each length-prefixed, to tell whether
+/// fetched key sets changed since they were parsed.
+pub fn fingerprint(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for part in parts {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part);
+    }
+    let mut out = [0; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 /// The algorithms a set of keys can verify: what `auth_jwt_algorithms` defaults to.
