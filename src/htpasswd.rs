@@ -15,7 +15,7 @@ use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 use crate::conf::{str_bytes, MainConf, Module};
 #[cfg(nginx_threads)]
 use crate::ctx;
-use crate::request::{self, complex_value, pool_str, quoted};
+use crate::request::{self, complex_value, debug, pool_str, quoted};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     request::guard(r, "auth_htpasswd", handle)
@@ -167,12 +167,6 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
         }
     }
-}
-
-fn debug(r: &ngx_http_request_t, args: core::fmt::Arguments) {
-    // SAFETY: a request's connection and its log live as long as the request.
-    let log = unsafe { (*r.connection).log };
-    ngx::ngx_log_debug!(mask: ngx::log::DebugMask::Http, log, "{args}");
 }
 
 fn now() -> i64 {

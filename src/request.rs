@@ -37,6 +37,13 @@ pub fn guard(
     }
 }
 
+/// Logs `args` at debug level, for nginx built with --with-debug.
+pub fn debug(r: &ngx_http_request_t, args: core::fmt::Arguments) {
+    // SAFETY: a request's connection and its log live as long as the request.
+    let log = unsafe { (*r.connection).log };
+    ngx::ngx_log_debug!(mask: ngx::log::DebugMask::Http, log, "{args}");
+}
+
 /// The request's log, for messages about this request.
 pub fn log(r: &ngx_http_request_t) -> Sink<'static> {
     // SAFETY: a request's connection and its log live as long as the request.

@@ -5,6 +5,7 @@ use FindBin;
 BEGIN { push @INC, "$FindBin::Bin/lib" }
 use Test::Nginx::Socket 'no_plan';
 use JSON::PP ();
+use MIME::Base64 ();
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 $ENV{TEST_NGINX_KEYS} = "$FindBin::Bin/fixtures/jwt";
@@ -43,7 +44,6 @@ __DATA__
     location = /_jwks {
         internal;
         alias $TEST_NGINX_KEYS/jwks.json;
-        access_log $TEST_NGINX_SERVER_ROOT/logs/jwks.log;
     }
 --- request eval
 ["GET /api/index.html", "GET /api/index.html", "GET /api/index.html", "GET /api/index.html",
@@ -266,3 +266,36 @@ main::bearer('rs256.jwt')
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"auth_jwt_key_request": invalid URI "_jwks"; it must start with "\/" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 10: satisfy any with auth_htpasswd: a password needs no fetch, a token waits for it
+--- http_config
+    log_format fetch '$uri';
+--- config
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        satisfy any;
+        auth_htpasswd "api";
+        auth_htpasswd_user_file $TEST_NGINX_KEYS/../all-formats.htpasswd;
+        auth_jwt "api";
+        auth_jwt_key_request /_jwks;
+    }
+    location = /_jwks {
+        internal;
+        alias $TEST_NGINX_KEYS/jwks.json;
+        log_subrequest on;
+        access_log $TEST_NGINX_SERVER_ROOT/logs/jwks.log fetch;
+    }
+    location = /fetches {
+        alias $TEST_NGINX_SERVER_ROOT/logs/jwks.log;
+    }
+--- request eval
+["GET /api/index.html", "GET /fetches", "GET /api/index.html", "GET /fetches", "GET /api/index.html"]
+--- more_headers eval
+["Authorization: Basic " . MIME::Base64::encode_base64('plain:s3cret-pw', ''), "",
+ main::bearer('rs256.jwt'), "", ""]
+--- error_code eval
+[200, 200, 200, 200, 401]
+--- response_body_like eval
+["It works", "^\$", "It works", "^/_jwks\n\$", "401"]

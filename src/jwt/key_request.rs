@@ -27,6 +27,7 @@ use crate::conf::{str_bytes, Module};
 use crate::ctx;
 use crate::guard;
 use crate::log::Sink;
+use crate::request::debug;
 
 /// The keys a location verifies with: those of its key files and those fetched.
 pub struct FetchedKeys {
@@ -79,6 +80,7 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
         }
         return match start(r, jcf.key_requests()) {
             Some(fetch) => {
+                debug(r, format_args!("auth_jwt_key_request: fetching keys"));
                 keep(r, fetch);
                 Keys::Pending
             }
@@ -93,9 +95,18 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
 
     let mut log = crate::request::log(r);
     let keys = match (parsed(&fetch, jcf, stored.as_deref(), &mut log), stored) {
-        (Ok(Some(keys)), _) => Rc::new(keys),
+        (Ok(Some(keys)), _) => {
+            debug(
+                r,
+                format_args!("auth_jwt_key_request: {} keys parsed", keys.keys.len()),
+            );
+            Rc::new(keys)
+        }
         // The bodies of the keys fetched before.
-        (Ok(None), Some(stored)) => stored,
+        (Ok(None), Some(stored)) => {
+            debug(r, format_args!("auth_jwt_key_request: keys unchanged"));
+            stored
+        }
         (Err(()), Some(stored)) => {
             log.error(
                 NGX_LOG_WARN,
