@@ -269,7 +269,8 @@ qr/\[emerg\] .*"auth_jwt_key_request": invalid URI "_jwks"; it must start with "
 
 
 
-=== TEST 10: satisfy any with auth_htpasswd: a password needs no fetch, a token waits for it
+=== TEST 10: satisfy any with auth_htpasswd: a password or a string that is no JWS needs no
+fetch, a token waits for it
 --- http_config
     log_format fetch '$uri';
 --- config
@@ -291,11 +292,12 @@ qr/\[emerg\] .*"auth_jwt_key_request": invalid URI "_jwks"; it must start with "
         alias $TEST_NGINX_SERVER_ROOT/logs/jwks.log;
     }
 --- request eval
-["GET /api/index.html", "GET /fetches", "GET /api/index.html", "GET /fetches", "GET /api/index.html"]
+["GET /api/index.html", "GET /fetches", "GET /api/index.html", "GET /fetches", "GET /api/index.html",
+ "GET /fetches", "GET /api/index.html"]
 --- more_headers eval
 ["Authorization: Basic " . MIME::Base64::encode_base64('plain:s3cret-pw', ''), "",
- main::bearer('rs256.jwt'), "", ""]
+ "Authorization: Bearer not-a-token", "", main::bearer('rs256.jwt'), "", ""]
 --- error_code eval
-[200, 200, 200, 200, 401]
+[200, 200, 401, 200, 200, 200, 401]
 --- response_body_like eval
-["It works", "^\$", "It works", "^/_jwks\n\$", "401"]
+["It works", "^\$", "401", "^\$", "It works", "^/_jwks\n\$", "401"]

@@ -417,3 +417,25 @@ fn fingerprints_tell_key_sets_apart() {
     assert_ne!(one, fingerprint(&[b"{\"keys\":[]", b"}x"]));
     assert_ne!(fingerprint(&[]), fingerprint(&[b""]));
 }
+
+#[test]
+fn jws_shape() {
+    use auth_core::jwt::looks_like_jws;
+    assert!(looks_like_jws(&token("rs256.jwt")));
+    assert!(looks_like_jws(b"a.b.c"));
+    for bad in [
+        &b""[..],
+        b"abc",
+        b"a.b",
+        b"a.b.c.d",
+        b"a..c",
+        b"a.b.",
+        b"a b.c.d",
+        b"a.b.c=",
+        b"\xff.b.c",
+    ] {
+        assert!(!looks_like_jws(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+    let long = [&b"a.b."[..], &[b'c'; 16 * 1024]].concat();
+    assert!(!looks_like_jws(&long));
+}

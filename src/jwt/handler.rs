@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::rc::Rc;
 
-use auth_core::jwt::{verify, JwtError, Verified};
+use auth_core::jwt::{looks_like_jws, verify, JwtError, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, ngx_str_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -59,8 +59,8 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
 
-    // Keys are fetched only for requests that bring a token.
-    let fetched = if jcf.key_requests().is_empty() || token.len == 0 {
+    // Keys are fetched only for what may be a token: garbage must not cost a subrequest.
+    let fetched = if jcf.key_requests().is_empty() || !looks_like_jws(str_bytes(&token)) {
         None
     } else {
         match key_request::keys(r, jcf, now) {

@@ -76,6 +76,20 @@ pub fn value_text(value: &Value) -> String {
 /// the token, since none of them is an extension whose semantics this code implements.
 const UNDERSTOOD_CRIT: &[&str] = &[];
 
+/// Whether `token` has the shape of a JWS in compact form: at most `MAX_TOKEN_LEN` bytes, three
+/// non-empty base64url parts (the signature may be empty only for `none`, which is refused
+/// anyway). A cheap test, to spare work such as fetching keys for what cannot verify.
+pub fn looks_like_jws(token: &[u8]) -> bool {
+    token.len() <= MAX_TOKEN_LEN
+        && token.iter().filter(|&&c| c == b'.').count() == 2
+        && token.split(|&c| c == b'.').all(|part| {
+            !part.is_empty()
+                && part
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        })
+}
+
 pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<Verified, JwtError> {
     if token.is_empty() {
         return Err(JwtError::Missing);
