@@ -29,6 +29,7 @@ sub jwks_with {
 }
 
 no_shuffle();
+check_accum_error_log();
 run_tests();
 
 __DATA__
@@ -198,10 +199,12 @@ spares the subrequest
 
 
 
-=== TEST 7: the fallback is logged
+=== TEST 7: the fallback is logged once for the same unusable body, which is not parsed again
 --- user_files eval
 [["keys/jwks.json", main::slurp('jwks.json')]]
 --- config
+    error_log $TEST_NGINX_SERVER_ROOT/logs/error.log debug;
+    error_log $TEST_NGINX_SERVER_ROOT/logs/warnings.log warn;
     location /api/ {
         alias $TEST_NGINX_HTML_DIR/;
         auth_jwt "api";
@@ -210,6 +213,9 @@ spares the subrequest
     location = /_jwks {
         internal;
         alias $TEST_NGINX_HTML_DIR/keys/jwks.json;
+    }
+    location = /warnings {
+        alias $TEST_NGINX_SERVER_ROOT/logs/warnings.log;
     }
 --- init
 # The worker fetches the keys once; then the JWK Set is spoilt.
@@ -220,11 +226,14 @@ die "warm-up: $response" unless $response =~ m{^HTTP/1\.1 200};
 open my $out, '>', html_dir() . '/keys/jwks.json' or die $!;
 print $out "not json";
 close $out;
---- request
-GET /api/index.html
+--- request eval
+["GET /api/index.html", "GET /api/index.html", "GET /warnings"]
 --- more_headers eval
-main::bearer('rs256.jwt')
---- error_code: 200
+[main::bearer('rs256.jwt'), main::bearer('rs256.jwt'), ""]
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+["", "", "\\A[^\\n]*not a JWK Set[^\\n]*\\n[^\\n]*using the keys fetched before[^\\n]*\\n\\z"]
 --- error_log eval
 [qr/\[error\] .*auth_jwt_key_request "\/_jwks": not a JWK Set/,
  qr/\[warn\] .*auth_jwt_key_request: using the keys fetched before/]

@@ -46,7 +46,25 @@ impl FetchedKeys {
 
 /// Per worker, by the address of the location's configuration.
 #[derive(Default)]
-pub struct FetchedKeysByLocation(RefCell<HashMap<usize, Rc<FetchedKeys>>>);
+pub struct FetchedKeysByLocation(RefCell<HashMap<usize, Location>>);
+
+#[derive(Default)]
+struct Location {
+    keys: Option<Rc<FetchedKeys>>,
+    /// The fingerprint of bodies that could not be used: the same bodies again are refused
+    /// without being parsed or logged again.
+    refused: Option<[u8; 32]>,
+}
+
+enum Parsed {
+    New(FetchedKeys),
+    /// The bodies of the keys in use.
+    Unchanged,
+    /// Unusable; `logged` when this is news.
+    Refused {
+        logged: bool,
+    },
+}
 
 /// The subrequests of one request: each one's body, or why it failed, once it is done.
 pub struct KeyFetch {
@@ -65,7 +83,10 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
         return Keys::Failed;
     };
     let location = jcf as *const JwtConf as usize;
-    let stored = mcf.fetched_keys.0.borrow().get(&location).cloned();
+    let (stored, refused) = match mcf.fetched_keys.0.borrow().get(&location) {
+        Some(l) => (l.keys.clone(), l.refused),
+        None => (None, None),
+    };
     if ctx::get_or_create(r).is_none() {
         return Keys::Failed;
     }
@@ -94,34 +115,43 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
     }
 
     let mut log = crate::request::log(r);
-    let keys = match (parsed(&fetch, jcf, stored.as_deref(), &mut log), stored) {
-        (Ok(Some(keys)), _) => {
+    let (parsed, fingerprint) = parse(&fetch, jcf, stored.as_deref(), refused, &mut log);
+    let mut locations = mcf.fetched_keys.0.borrow_mut();
+    let entry = locations.entry(location).or_default();
+    let keys = match (parsed, stored) {
+        (Parsed::New(keys), _) => {
             debug(
                 r,
                 format_args!("auth_jwt_key_request: {} keys parsed", keys.keys.len()),
             );
-            Rc::new(keys)
+            let keys = Rc::new(keys);
+            entry.keys = Some(keys.clone());
+            entry.refused = None;
+            keys
         }
-        // The bodies of the keys fetched before.
-        (Ok(None), Some(stored)) => {
+        (Parsed::Unchanged, Some(stored)) => {
             debug(r, format_args!("auth_jwt_key_request: keys unchanged"));
             stored
         }
-        (Err(()), Some(stored)) => {
-            log.error(
-                NGX_LOG_WARN,
-                0,
-                format_args!("auth_jwt_key_request: using the keys fetched before"),
-            );
+        (Parsed::Refused { logged }, stored) => {
+            if let Some(fingerprint) = fingerprint {
+                entry.refused = Some(fingerprint);
+            }
+            let Some(stored) = stored else {
+                return Keys::Failed;
+            };
+            if logged {
+                log.error(
+                    NGX_LOG_WARN,
+                    0,
+                    format_args!("auth_jwt_key_request: using the keys fetched before"),
+                );
+            }
             return Keys::Ready(stored);
         }
-        (_, None) => return Keys::Failed,
+        (Parsed::Unchanged, None) => return Keys::Failed,
     };
     keys.fetched.set(now);
-    mcf.fetched_keys
-        .0
-        .borrow_mut()
-        .insert(location, keys.clone());
     Keys::Ready(keys)
 }
 
@@ -131,19 +161,20 @@ fn keep(r: &ngx_http_request_t, fetch: KeyFetch) {
     }
 }
 
-/// The keys of finished subrequests: `None` when the bodies are those parsed before.
-fn parsed(
+/// The keys of finished subrequests, and the fingerprint of their bodies when they all came.
+fn parse(
     fetch: &KeyFetch,
     jcf: &JwtConf,
     stored: Option<&FetchedKeys>,
+    refused: Option<[u8; 32]>,
     log: &mut Sink,
-) -> Result<Option<FetchedKeys>, ()> {
+) -> (Parsed, Option<[u8; 32]>) {
     let uris = jcf.key_requests();
     let mut bodies = Vec::with_capacity(fetch.results.len());
     for (uri, result) in uris.iter().zip(&fetch.results) {
         match result {
             Some(Ok(body)) => bodies.push(body.as_slice()),
-            None => return Err(()),
+            None => return (Parsed::Refused { logged: false }, None),
             Some(Err(reason)) => {
                 log.error(
                     NGX_LOG_ERR,
@@ -153,14 +184,17 @@ fn parsed(
                         str_bytes(uri).escape_ascii()
                     ),
                 );
-                return Err(());
+                return (Parsed::Refused { logged: true }, None);
             }
         }
     }
 
     let fingerprint = fingerprint(&bodies);
     if stored.is_some_and(|s| s.fingerprint == fingerprint) {
-        return Ok(None);
+        return (Parsed::Unchanged, Some(fingerprint));
+    }
+    if refused == Some(fingerprint) {
+        return (Parsed::Refused { logged: false }, Some(fingerprint));
     }
 
     let mut all = jcf.keys().to_vec();
@@ -176,17 +210,18 @@ fn parsed(
                         str_bytes(uri).escape_ascii()
                     ),
                 );
-                return Err(());
+                return (Parsed::Refused { logged: true }, Some(fingerprint));
             }
         }
     }
 
-    Ok(Some(FetchedKeys {
+    let keys = FetchedKeys {
         fingerprint,
         fetched: Cell::new(0),
         policy: jcf.policy_for(&all),
         keys: all,
-    }))
+    };
+    (Parsed::New(keys), Some(fingerprint))
 }
 
 /// Starts a GET subrequest to each URI, its response kept in memory.
