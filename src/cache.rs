@@ -5,11 +5,9 @@ use core::ffi::{c_char, c_void};
 use core::num::NonZeroUsize;
 
 use auth_core::cache::{Cache, Digest};
-use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
-use ngx::ffi::{ngx_command_t, ngx_conf_t, ngx_parse_time, ngx_str_t, NGX_LOG_EMERG};
+use ngx::ffi::{ngx_command_t, ngx_conf_t, ngx_str_t};
 
-use crate::conf::{args, str_bytes, MainConf};
-use crate::log::Sink;
+use crate::conf::{args, done, parse_seconds, str_bytes, MainConf};
 
 /// Entries and seconds of validity when the directive is not given.
 const DEFAULT_MAX: usize = 1024;
@@ -66,14 +64,8 @@ fn parse(args: &[ngx_str_t]) -> Result<Option<(NonZeroUsize, i64)>, String> {
                 return Err(format!("invalid \"{}\"", text.escape_ascii()));
             }
         } else if let Some(time) = text.strip_prefix(b"valid=") {
-            let mut time = ngx_str_t {
-                len: time.len(),
-                data: time.as_ptr().cast_mut(),
-            };
-            // SAFETY: time points into the directive's argument; ngx_parse_time only reads it.
-            let seconds = unsafe { ngx_parse_time(&mut time, 1) };
-            valid = i64::try_from(seconds)
-                .ok()
+            valid = parse_seconds(time)
+                .and_then(|s| i64::try_from(s).ok())
                 .filter(|&s| s > 0)
                 .ok_or_else(|| format!("invalid \"{}\"", text.escape_ascii()))?;
         } else {
@@ -98,18 +90,11 @@ fn set<V>(
     if cache.set.get() {
         return c"is duplicate".as_ptr().cast_mut();
     }
-    match parse(&args(cf)[1..]) {
-        Ok(size) => {
-            cache.size.set(size);
-            cache.set.set(true);
-            NGX_CONF_OK
-        }
-        Err(message) => {
-            let directive = String::from_utf8_lossy(str_bytes(&args(cf)[0])).into_owned();
-            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{directive}\": {message}"));
-            NGX_CONF_ERROR
-        }
-    }
+    let result = parse(&args(cf)[1..]).map(|size| {
+        cache.size.set(size);
+        cache.set.set(true);
+    });
+    done(cf, result)
 }
 
 pub fn set_auth_htpasswd_cache(

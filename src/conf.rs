@@ -12,8 +12,8 @@ use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t,
     ngx_http_compile_complex_value, ngx_http_compile_complex_value_t, ngx_http_complex_value_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
-    ngx_module_t, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
-    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    ngx_module_t, ngx_parse_time, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
+    NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
     NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
@@ -444,6 +444,28 @@ fn guard_conf(cf: *mut ngx_conf_t, setter: impl FnOnce() -> *mut c_char) -> *mut
         );
         NGX_CONF_ERROR
     })
+}
+
+/// Turns a setter's outcome into what nginx expects; the message gets file and line.
+pub fn done(cf: &mut ngx_conf_t, result: Result<(), String>) -> *mut c_char {
+    match result {
+        Ok(()) => NGX_CONF_OK,
+        Err(message) => {
+            let directive = String::from_utf8_lossy(str_bytes(&args(cf)[0])).into_owned();
+            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{directive}\": {message}"));
+            NGX_CONF_ERROR
+        }
+    }
+}
+
+/// A time in nginx's syntax ("90", "1m30s", "1h"), in seconds.
+pub fn parse_seconds(value: &[u8]) -> Option<u64> {
+    let mut value = ngx_str_t {
+        len: value.len(),
+        data: value.as_ptr().cast_mut(),
+    };
+    // SAFETY: value points to value.len readable bytes; ngx_parse_time only reads them.
+    u64::try_from(unsafe { ngx_parse_time(&mut value, 1) }).ok()
 }
 
 /// The directive's name and arguments.

@@ -1,7 +1,6 @@
 //! The access handler of `auth_htpasswd`: HTTP Basic credentials checked against a user file.
 
 use std::io;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth_core::basic::parse_authorization;
 use auth_core::htpasswd::{PasswordHash, VerifyError};
@@ -105,7 +104,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return user_not_found(r, &mut log, user, path, realm);
     };
 
-    let now = now();
+    let now = request::now();
     let generation = users.generation.to_le_bytes();
     let digest = if hash.is_cheap() || known.is_none() {
         None
@@ -167,12 +166,6 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
         }
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn user_not_found(

@@ -2,6 +2,7 @@
 //! pool, answer with a challenge, and contain panics.
 
 use core::ptr;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use ngx::core::Status;
 use ngx::ffi::{
@@ -35,6 +36,13 @@ pub fn guard(
             NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
         }
     }
+}
+
+/// The time in seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Logs `args` at debug level, for nginx built with --with-debug.

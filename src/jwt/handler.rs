@@ -1,7 +1,5 @@
 //! The access handler of `auth_jwt`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use std::rc::Rc;
 
 use auth_core::jwt::{looks_like_jws, verify, JwtError, Verified};
@@ -55,9 +53,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         );
     }
 
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = request::now();
 
     // Keys are fetched only for what may be a token: garbage must not cost a subrequest.
     let fetched = if jcf.key_requests().is_empty() || !looks_like_jws(str_bytes(&token)) {
@@ -149,9 +145,7 @@ fn verify_cached(
         .and_then(|d| mcf.jwt_cache.with(|cache| cache.get(&d, now)))
         .flatten()
     {
-        // SAFETY: a request's connection and its log live as long as the request.
-        let log = unsafe { (*r.connection).log };
-        ngx::ngx_log_debug!(mask: ngx::log::DebugMask::Http, log, "auth_jwt: token verified from cache");
+        request::debug(r, format_args!("auth_jwt: token verified from cache"));
         return Ok(verified);
     }
 

@@ -13,16 +13,14 @@ use std::rc::Rc;
 
 use auth_core::jwt::{Alg, Policy};
 use auth_core::keys::{self, Key, KeyFormat};
-use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_parse_time, ngx_str_t,
-    NGX_HTTP_FORBIDDEN, NGX_HTTP_UNAUTHORIZED, NGX_LOG_EMERG,
+    ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_str_t, NGX_HTTP_FORBIDDEN,
+    NGX_HTTP_UNAUTHORIZED,
 };
 
 pub use handler::access_handler;
 
-use crate::conf::{args, compile_complex_value, str_bytes, LocConf};
-use crate::log::Sink;
+use crate::conf::{args, compile_complex_value, done, parse_seconds, str_bytes, LocConf};
 
 /// `auth_jwt_require $value ... [error=401|403]`: every value must be non-empty and not "0".
 pub struct Require {
@@ -81,15 +79,18 @@ impl JwtConf {
         self.key_cache.unwrap_or(0)
     }
 
-    /// The policy for a set of keys fetched at run time: the configured one, with the
-    /// algorithms those keys imply unless `auth_jwt_algorithms` names them.
+    /// The policy for verifying with `keys`: the algorithms they imply unless
+    /// `auth_jwt_algorithms` names them, and the configured rules.
     pub fn policy_for(&self, keys: &[Key]) -> Policy {
         Policy {
             algorithms: self
                 .algorithms
                 .clone()
                 .unwrap_or_else(|| keys::implied_algorithms(keys)),
-            ..(*self.policy).clone()
+            issuers: self.issuers.clone().unwrap_or_default(),
+            audiences: self.audiences.clone().unwrap_or_default(),
+            leeway: self.leeway.unwrap_or(0),
+            require_exp: self.require_exp.unwrap_or(true),
         }
     }
 
@@ -122,28 +123,7 @@ impl JwtConf {
             self.audiences = prev.audiences.clone();
         }
 
-        self.policy = Rc::new(Policy {
-            algorithms: self
-                .algorithms
-                .clone()
-                .unwrap_or_else(|| keys::implied_algorithms(self.keys())),
-            issuers: self.issuers.clone().unwrap_or_default(),
-            audiences: self.audiences.clone().unwrap_or_default(),
-            leeway: self.leeway.unwrap_or(0),
-            require_exp: self.require_exp.unwrap_or(true),
-        });
-    }
-}
-
-/// Turns a setter's outcome into what nginx expects; the message gets file and line.
-fn done(cf: &mut ngx_conf_t, result: Result<(), String>) -> *mut c_char {
-    match result {
-        Ok(()) => NGX_CONF_OK,
-        Err(message) => {
-            let directive = String::from_utf8_lossy(str_bytes(&args(cf)[0])).into_owned();
-            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{directive}\": {message}"));
-            NGX_CONF_ERROR
-        }
+        self.policy = Rc::new(self.policy_for(self.keys()));
     }
 }
 
@@ -242,11 +222,8 @@ fn set_once<T>(
 }
 
 fn seconds(value: &ngx_str_t) -> Result<u64, String> {
-    let mut value = *value;
-    // SAFETY: value is a valid ngx_str_t; ngx_parse_time only reads it.
-    let seconds = unsafe { ngx_parse_time(&mut value, 1) };
-    u64::try_from(seconds)
-        .map_err(|_| format!("invalid value \"{}\"", str_bytes(&value).escape_ascii()))
+    let value = str_bytes(value);
+    parse_seconds(value).ok_or_else(|| format!("invalid value \"{}\"", value.escape_ascii()))
 }
 
 fn strings(args: &[ngx_str_t]) -> Result<Vec<String>, String> {
