@@ -28,6 +28,10 @@ sub copy_users {
     rename $tmp, html_dir() . '/users' or die $!;
 }
 
+# A block without --- config runs in the nginx of the block before it, and Test::Nginx reads
+# error.log from its start: blocks that check the log begin with an empty one.
+sub fresh_error_log { truncate server_root() . '/logs/error.log', 0 or die "truncate: $!" }
+
 no_shuffle();
 run_tests();
 
@@ -55,6 +59,8 @@ verified from cache
 
 
 === TEST 2: then answered from the cache
+--- init
+main::fresh_error_log();
 --- request
 GET /secret/index.html
 --- more_headers eval
@@ -68,6 +74,8 @@ thread pool
 
 
 === TEST 3: a wrong password is not answered from the cache
+--- init
+main::fresh_error_log();
 --- request
 GET /secret/index.html
 --- more_headers eval
@@ -82,6 +90,7 @@ verified from cache
 
 === TEST 4: a new version of the user file misses the cache
 --- init
+main::fresh_error_log();
 main::copy_users();
 --- request
 GET /secret/index.html
@@ -143,6 +152,8 @@ verified from cache
 
 
 === TEST 7: the second time from the cache, with the claims
+--- init
+main::fresh_error_log();
 --- request
 GET /a/index.html
 --- more_headers eval
@@ -156,6 +167,8 @@ auth_jwt: token verified from cache
 
 
 === TEST 8: another location's rules are not bypassed by the cache
+--- init
+main::fresh_error_log();
 --- request
 GET /b/index.html
 --- more_headers eval

@@ -32,6 +32,10 @@ sub replace {
     rename $tmp, users_file() or die "rename: $!";
 }
 
+# A block without --- config runs in the nginx of the block before it, and Test::Nginx reads
+# error.log from its start: blocks that check the log begin with an empty one.
+sub fresh_error_log { truncate server_root() . '/logs/error.log', 0 or die "truncate: $!" }
+
 no_shuffle();
 run_tests();
 
@@ -94,6 +98,7 @@ system('htpasswd', '-bB', '-C', '4', main::users_file(), 'carol', 'c') == 0 or d
 
 === TEST 5: a file that cannot be read any more: the last contents stay in use
 --- init
+main::fresh_error_log();
 unlink main::users_file();
 mkdir main::users_file() or die "mkdir: $!";
 --- request
@@ -108,6 +113,7 @@ qr/\[error\].*cannot re-read "\S+\/users", using the contents read before/
 
 === TEST 6: removed: 403, as auth_basic answers
 --- init
+main::fresh_error_log();
 File::Path::remove_tree(main::users_file());
 --- request
 GET /secret/index.html

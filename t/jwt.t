@@ -78,7 +78,7 @@ no JWT was provided
 --- response_headers eval
 [map { "X-Sub: alice\nX-Alg: $_" } qw(RS256 RS512 PS256 ES256 ES384 EdDSA HS256)]
 --- response_body eval
-[map { "It works!" } 1 .. 7]
+[map { qr/It works!/ } 1 .. 7]
 
 
 
@@ -138,7 +138,7 @@ my $hdr = { alg => 'HS256', kid => 'hs-1' };
 [map { main::bearer($_) }
  main::hs256($hdr, main::claims(iss => $iss, aud => 'api')),
  main::hs256($hdr, main::claims(iss => $iss, aud => 'api', exp => time - 60)),
- main::hs256($hdr, main::claims(iss => $iss, aud => 'api', nbf => time + 600)),
+ main::hs256($hdr, main::claims(iss => $iss, aud => 'api', nbf => time + 3600, exp => time + 7200)),
  main::hs256($hdr, main::claims(iss => 'https://evil.example', aud => 'api')),
  main::hs256($hdr, main::claims(iss => $iss, aud => ['web'])),
  main::hs256($hdr, main::claims(iss => $iss, aud => 'api'), 'another-secret-another-secret!!!'),
@@ -237,7 +237,7 @@ my $pem = do { open my $f, '<', "$ENV{TEST_NGINX_KEYS}/rsa.pem" or die; local $/
         alias $TEST_NGINX_HTML_DIR/;
         auth_jwt "api";
         auth_jwt_key_file $TEST_NGINX_KEYS/hmac.secret hmac;
-        auth_jwt_leeway 2m;
+        auth_jwt_leeway 10m;
     }
     location /no-exp/ {
         alias $TEST_NGINX_HTML_DIR/;
@@ -252,14 +252,14 @@ my $pem = do { open my $f, '<', "$ENV{TEST_NGINX_KEYS}/rsa.pem" or die; local $/
 --- more_headers eval
 my $h = { alg => 'HS256' };
 [map { main::bearer($_) }
- main::hs256($h, main::claims(exp => time - 30)),
- main::hs256($h, main::claims(exp => time - 30)),
- main::hs256($h, main::claims(exp => time - 300)),
- main::hs256($h, main::claims(nbf => time + 30)),
- main::hs256($h, main::claims(nbf => time + 30)),
+ main::hs256($h, main::claims(exp => time - 60)),
+ main::hs256($h, main::claims(exp => time - 60)),
+ main::hs256($h, main::claims(exp => time - 3600)),
+ main::hs256($h, main::claims(nbf => time + 3600, exp => time + 7200)),
+ main::hs256($h, main::claims(nbf => time + 60)),
  main::hs256($h, { sub => 'alice' }),
  main::hs256($h, { sub => 'alice' }),
- main::hs256($h, main::claims(exp => time + 100.5)),
+ main::hs256($h, main::claims(exp => time + 3600.5)),
 ]
 --- error_code eval
 [401, 200, 401, 401, 200, 401, 200, 200]
@@ -437,7 +437,7 @@ X-Payload: {"sub":"alice","iss":"https://issuer.example","aud":["api","web"],"ex
 --- error_code eval
 [200, 401, 200]
 --- response_body eval
-["It works!", qr/401/, "alice 200\n- 401\n"]
+[qr/It works!/, qr/401/, "alice 200\n- 401\n"]
 
 
 
@@ -703,4 +703,4 @@ X-Name: Mallory\x0D\x0AX-Injected: yes
 --- error_code eval
 [200, 200]
 --- response_body eval
-["It works!", "alice []\n"]
+[qr/It works!/, "alice []\n"]

@@ -30,14 +30,14 @@ my $iss = '"iss":"https://issuer.example","aud":"api"';
 my %tokens = (
     'ES256 from the JWKS'  => slurp('es256.jwt'),
     'EdDSA from the JWKS'  => slurp('eddsa.jwt'),
-    'expired'              => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now - 100) . ",$iss}"),
-    'within the leeway'    => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now - 10) . ",$iss}"),
-    'not yet valid'        => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now + 900) . ',"nbf":' . ($now + 600) . ",$iss}"),
-    'other issuer'         => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now + 900) . ',"iss":"x","aud":"api"}'),
-    'other audience'       => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now + 900) . ',"iss":"https://issuer.example","aud":"web"}'),
-    'unknown kid'          => hs256('{"alg":"HS256","kid":"nope"}', '{"exp":' . ($now + 900) . ",$iss}"),
+    'expired'              => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now - 3600) . ",$iss}"),
+    'within the leeway'    => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now - 60) . ",$iss}"),
+    'not yet valid'        => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now + 7200) . ',"nbf":' . ($now + 3600) . ",$iss}"),
+    'other issuer'         => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now + 3600) . ',"iss":"x","aud":"api"}'),
+    'other audience'       => hs256('{"alg":"HS256","kid":"hs-1"}', '{"exp":' . ($now + 3600) . ',"iss":"https://issuer.example","aud":"web"}'),
+    'unknown kid'          => hs256('{"alg":"HS256","kid":"nope"}', '{"exp":' . ($now + 3600) . ",$iss}"),
     'alg none'             => encode_base64url('{"alg":"none"}') . '.' . encode_base64url('{}') . '.',
-    'crit'                 => hs256('{"alg":"HS256","kid":"hs-1","crit":["x"],"x":1}', '{"exp":' . ($now + 900) . ",$iss}"),
+    'crit'                 => hs256('{"alg":"HS256","kid":"hs-1","crit":["x"],"x":1}', '{"exp":' . ($now + 3600) . ",$iss}"),
     'tampered signature'   => substr(slurp('rs256.jwt'), 0, -3) . 'AAA',
     'not a token'          => 'hello',
 );
@@ -46,7 +46,7 @@ my $spec = '';
 my $n = 0;
 for my $name (sort keys %tokens) {
     my $token = $tokens{$name};
-    my $out = `$tool --key $keys/jwks.json --issuer https://issuer.example --audience api --leeway 30 '$token'`;
+    my $out = `$tool --key $keys/jwks.json --issuer https://issuer.example --audience api --leeway 600 '$token'`;
     $out =~ /^(valid|invalid: \w+)/ or die "$name: unexpected output: $out";
     my $reason = $out =~ /^invalid: (\w+)/ ? $1 : '';
     my $code = $reason ? 401 : 200;
@@ -60,7 +60,7 @@ for my $name (sort keys %tokens) {
         auth_jwt_key_file $keys/jwks.json;
         auth_jwt_issuer https://issuer.example;
         auth_jwt_audience api;
-        auth_jwt_leeway 30s;
+        auth_jwt_leeway 10m;
         add_header X-Jwt-Error "[\$jwt_error]" always;
     }
 --- request

@@ -19,7 +19,7 @@ sub slurp {
 
 sub token {
     my $message = encode_base64url('{"alg":"HS256","kid":"hs-1","typ":"JWT"}') . '.'
-        . encode_base64url(JSON::PP->new->canonical->encode({ exp => time + 600, @_ }));
+        . encode_base64url(JSON::PP->new->canonical->encode({ exp => time + 3600, @_ }));
     return "$message." . encode_base64url(hmac_sha256($message, $SECRET));
 }
 
@@ -96,8 +96,10 @@ location / {
 --- user_files eval
 [["../conf/conf/keys.json", main::slurp('jwks.json')]]
 --- request eval
-["GET /index.html", "GET /index.html"]
+["GET /index.html", "GET /index.html", "GET /index.html"]
 --- more_headers eval
-["Cookie: auth_token=" . main::token(sub => 'alice'), "Cookie: auth_token=" . main::token(sub => 'alice', exp => time - 30)]
+["Cookie: auth_token=" . main::token(sub => 'alice'),
+ "Cookie: auth_token=" . main::token(sub => 'alice', nbf => time + 50),
+ "Cookie: auth_token=" . main::token(sub => 'alice', exp => time - 3600)]
 --- error_code eval
-[200, 200]
+[200, 200, 401]

@@ -61,8 +61,10 @@ sub server_root { $ServRoot }
 sub server_port { $ServerPort }
 
 my $Running;       # the config the running nginx was started with
+# As in Test::Nginx, each block reads error.log from its start: a block without --- config runs
+# in the nginx of the block before and sees that block's lines too. Requests of one block read on
+# from where the request before them stopped, unless check_accum_error_log is in force.
 my $ErrLogPos = 0;
-my $FreshStart;    # the next error log read also shows what nginx printed while starting
 
 sub expand_env {
     my ($text) = @_;
@@ -205,7 +207,7 @@ sub setup_server_root {
     remove_tree($ServRoot);
     make_path(map { "$ServRoot/$_" } qw(conf html logs));
     open my $out, '>', "$ServRoot/html/index.html" or die $!;
-    print $out "It works!";
+    print $out '<html><head><title>It works!</title></head><body>It works!</body></html>';
     close $out;
 }
 
@@ -216,9 +218,9 @@ sub start_nginx {
     write_config($block);
     write_user_files($block);
     $ErrLogPos = 0;
-    $FreshStart = 1;
 
-    my $cmd = "$NginxBinary -p $ServRoot/ -c $ServRoot/conf/nginx.conf"
+    # -e: what nginx logs while it starts goes to error.log too, as Test::Nginx has it.
+    my $cmd = "$NginxBinary -e $ServRoot/logs/error.log -p $ServRoot/ -c $ServRoot/conf/nginx.conf"
         . " > /dev/null 2> $ServRoot/logs/stderr";
     $RunningBlock = $block->name;
     if ($Valgrind) {
@@ -255,23 +257,15 @@ sub start_nginx {
 }
 
 sub error_log_data {
-    my ($all) = @_;
-    $all ||= $FreshStart;
-    $FreshStart = 0;
     sleep 0.05;
-    my $data = '';
-    for my $file ("$ServRoot/logs/error.log", ($all ? "$ServRoot/logs/stderr" : ())) {
-        open my $in, '<', $file or next;
-        local $/;
-        my $text = <$in>;
-        close $in;
-        if ($file =~ /error\.log$/) {
-            $text = substr($text, $ErrLogPos);
-            $ErrLogPos += length $text;
-        }
-        $data .= $text;
-    }
-    return $data;
+    open my $in, '<', "$ServRoot/logs/error.log" or return '';
+    local $/;
+    my $text = <$in> // '';
+    close $in;
+    $ErrLogPos = 0 if $ErrLogPos > length $text;
+    $text = substr($text, $ErrLogPos);
+    $ErrLogPos += length $text unless $AccumErrorLog;
+    return $text;
 }
 
 sub patterns {
@@ -412,13 +406,13 @@ sub run_block {
         my $rc = start_nginx($block);
         if (defined $block->must_die) {
             Test::More::isnt($rc, 0, "$name - die as expected");
-            check_error_log($block, $name, error_log_data(1));
+            check_error_log($block, $name, error_log_data());
             stop_nginx() if $rc == 0;
             return;
         }
         if ($rc != 0) {
             Test::More::fail("$name - nginx failed to start (exit $rc)");
-            Test::More::diag(error_log_data(1));
+            Test::More::diag(error_log_data() . `cat $ServRoot/logs/stderr`);
             return;
         }
     } elsif (!defined $Running) {
@@ -429,6 +423,7 @@ sub run_block {
         eval $init;
         Test::More::BAIL_OUT("$name - init failed: $@") if $@;
     }
+    $ErrLogPos = 0;
 
     my $requests = $block->request;
     return unless defined $requests;
@@ -436,7 +431,6 @@ sub run_block {
     my $timeout = $block->timeout // $Timeout;
     $timeout =~ s/s$//;
 
-    my $accumulated = '';
     for my $i (0 .. $#requests) {
         my $label = @requests > 1 ? "$name - req $i" : $name;
         my $raw = build_request($requests[$i], nth($block, 'more_headers', $i));
@@ -446,7 +440,7 @@ sub run_block {
             next;
         }
         if (defined $block->ignore_response) {
-            check_error_log($block, $label, error_log_data(0));
+            check_error_log($block, $label, error_log_data());
             next;
         }
 
@@ -491,9 +485,7 @@ sub run_block {
             Test::More::like($body, ref $want ? $want : qr/$want/s, "$label - response_body_like");
         }
 
-        my $log = error_log_data(0);
-        $accumulated .= $log;
-        check_error_log($block, $label, $AccumErrorLog ? $accumulated : $log);
+        check_error_log($block, $label, error_log_data());
     }
 }
 
