@@ -3,7 +3,7 @@
 use std::io;
 
 use auth_core::basic::parse_authorization;
-use auth_core::htpasswd::{PasswordHash, VerifyError};
+use auth_core::htpasswd::{Lookup, PasswordHash, VerifyError};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -97,16 +97,28 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
     };
 
-    // An unknown user's password is checked against another user's hash all the same, so that
-    // the refusal takes as long as for a wrong password.
-    let known = users.users.get(user);
-    let Some(hash) = known.or_else(|| users.users.decoy()) else {
-        return user_not_found(r, &mut log, user, path, realm);
+    // An unknown user's password, and that of a user whose hash cannot be used, is checked
+    // against another user's hash all the same, so that the refusal takes as long as for a
+    // wrong password.
+    let (hash, refusal) = match users.users.lookup(user) {
+        Lookup::Hash(hash) => (Some(hash), None),
+        Lookup::Unusable { line } => (users.users.decoy(), Some(Refusal::Unusable { line })),
+        Lookup::Unknown => (users.users.decoy(), Some(Refusal::NotFound)),
+    };
+    let Some(hash) = hash else {
+        return refuse(
+            r,
+            &mut log,
+            refusal.unwrap_or(Refusal::NotFound),
+            user,
+            path,
+            realm,
+        );
     };
 
     let now = request::now();
     let generation = users.generation.to_le_bytes();
-    let digest = if hash.is_cheap() || known.is_none() {
+    let digest = if hash.is_cheap() || refusal.is_some() {
         None
     } else {
         mcf.htpasswd_cache
@@ -138,8 +150,8 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         verdict
     };
 
-    if known.is_none() {
-        return user_not_found(r, &mut log, user, path, realm);
+    if let Some(refusal) = refusal {
+        return refuse(r, &mut log, refusal, user, path, realm);
     }
 
     match verdict {
@@ -168,22 +180,39 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 }
 
-fn user_not_found(
+/// Why a user is refused whatever the password.
+#[derive(Clone, Copy)]
+enum Refusal {
+    NotFound,
+    /// The user's first line, whose hash cannot be used.
+    Unusable {
+        line: usize,
+    },
+}
+
+fn refuse(
     r: &mut ngx_http_request_t,
     log: &mut crate::log::Sink,
+    refusal: Refusal,
     user: &[u8],
     path: &[u8],
     realm: &[u8],
 ) -> ngx_int_t {
-    log.error(
-        NGX_LOG_ERR,
-        0,
-        format_args!(
-            "user \"{}\" was not found in \"{}\"",
-            user.escape_ascii(),
-            path.escape_ascii()
+    let (user, path) = (user.escape_ascii(), path.escape_ascii());
+    match refusal {
+        Refusal::NotFound => log.error(
+            NGX_LOG_ERR,
+            0,
+            format_args!("user \"{user}\" was not found in \"{path}\""),
         ),
-    );
+        Refusal::Unusable { line } => log.error(
+            NGX_LOG_ERR,
+            0,
+            format_args!(
+                "user \"{user}\": password mismatch, the hash in \"{path}\":{line} cannot be used"
+            ),
+        ),
+    }
     challenge(r, realm)
 }
 

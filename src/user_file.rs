@@ -107,11 +107,15 @@ impl UserFiles {
                 data.zeroize();
 
                 for warning in warnings.iter().take(MAX_LINE_WARNINGS) {
+                    let outcome = match &warning.refused {
+                        Some(user) => format!("user \"{}\" is refused", user.escape_ascii()),
+                        None => "line skipped".to_owned(),
+                    };
                     sink.error(
                         NGX_LOG_WARN,
                         0,
                         format_args!(
-                            "\"{}\":{}: {}, line skipped",
+                            "\"{}\":{}: {}, {outcome}",
                             path.escape_ascii(),
                             warning.line,
                             warning.error
@@ -123,7 +127,7 @@ impl UserFiles {
                         NGX_LOG_WARN,
                         0,
                         format_args!(
-                            "\"{}\": {} more lines skipped",
+                            "\"{}\": {} more lines cannot be used",
                             path.escape_ascii(),
                             warnings.len() - MAX_LINE_WARNINGS
                         ),

@@ -99,6 +99,43 @@ for my $location (sort keys %expected) {
     }
 }
 
+# A user file of the cases where readers of htpasswd files differ, read by both directives:
+# [credentials, status] pairs, what both must answer.
+my $long = 'x' x 3000;
+our $user_file = join '',
+    "u1:!{PLAIN}old\n", "u1:{PLAIN}old\n",           # a broken first hash disables the user
+    "u2:\$apr1\$\n", "u2:{PLAIN}old\n",
+    "u3:{SHA}not base64!\n", "u3:{PLAIN}old\n",
+    "u4:\n", "u4:{PLAIN}old\n",                       # an empty hash too
+    "  w:{PLAIN}pw\n",                                # the name starts at the line's first byte
+    "#c:{PLAIN}pw\n", "\n", "\r\n", "\rr:{PLAIN}pw\n", # comments, blank lines, a CR first
+    "cr:{PLAIN}pw\r\n",                               # CR ends the hash
+    "ts:{PLAIN}pw  \n",                               # trailing blanks belong to it
+    "co:{PLAIN}a:b\n",                                # a colon ends it
+    "ep:{PLAIN}\n",                                   # an empty password
+    "# $long\n", "long$long:{PLAIN}pw\n",             # long lines
+    "lp:{PLAIN}$long\n",
+    "last:{PLAIN}pw";                                 # no newline at the end
+my @cases = (
+    ['u1:old', 401], ['u2:old', 401], ['u3:old', 401], ['u4:old', 401], ['u4:', 401],
+    ['w:pw', 401], ['  w:pw', 200],
+    ['#c:pw', 401], ['r:pw', 401], ["\rr:pw", 401],
+    ['cr:pw', 200], ["cr:pw\r", 401],
+    ['ts:pw', 401], ['ts:pw  ', 200],
+    ['co:a', 200], ['co:a:b', 401],
+    ['ep:', 200], ['ep:x', 401],
+    ["long$long:pw", 200], ["lp:$long", 401],
+    ['last:pw', 200], ['last:pwx', 401],
+);
+our (@file_requests, @file_headers, @file_codes);
+for my $case (@cases) {
+    for my $dir ('basic', 'htpasswd') {
+        push @file_requests, "GET /$dir/index.html";
+        push @file_headers, 'Authorization: Basic ' . encode_base64($case->[0], '');
+        push @file_codes, $case->[1];
+    }
+}
+
 spec_string(<<"_EOB_");
 === TEST 1: auth_basic and auth_htpasswd give the same verdicts
 --- config
@@ -109,6 +146,32 @@ $config
 \\\@main::headers
 --- error_code eval
 \\\@main::codes
+--- no_error_log
+[crit]
+[alert]
+
+
+
+=== TEST 2: user files: each case gets auth_basic's verdict
+--- config
+    location /basic/ {
+        alias \$TEST_NGINX_HTML_DIR/;
+        auth_basic "Restricted";
+        auth_basic_user_file \$TEST_NGINX_HTML_DIR/users;
+    }
+    location /htpasswd/ {
+        alias \$TEST_NGINX_HTML_DIR/;
+        auth_htpasswd "Restricted";
+        auth_htpasswd_user_file \$TEST_NGINX_HTML_DIR/users;
+    }
+--- user_files eval
+[['users', \$main::user_file]]
+--- request eval
+\\\@main::file_requests
+--- more_headers eval
+\\\@main::file_headers
+--- error_code eval
+\\\@main::file_codes
 --- no_error_log
 [crit]
 [alert]

@@ -1,4 +1,4 @@
-use auth_core::htpasswd::{HashError, Htpasswd, LineError, LineWarning, PasswordHash};
+use auth_core::htpasswd::{HashError, Htpasswd, LineError, LineWarning, Lookup, PasswordHash};
 
 const ALL_FORMATS: &[u8] = include_bytes!("../../t/fixtures/all-formats.htpasswd");
 const UTF8: &[u8] = include_bytes!("../../t/fixtures/utf8.htpasswd");
@@ -66,7 +66,8 @@ fn layout_comments_crlf_and_duplicates() {
         warnings,
         [LineWarning {
             line: 6,
-            error: LineError::Duplicate
+            error: LineError::Duplicate,
+            refused: None,
         }]
     );
 }
@@ -102,7 +103,62 @@ fn malformed_lines_are_skipped_and_reported() {
             (11, LineError::Hash(HashError::Malformed("yescrypt"))),
         ]
     );
-    assert_eq!(file.len(), 1);
+    let refused: Vec<_> = warnings.iter().filter_map(|w| w.refused.clone()).collect();
+    assert_eq!(
+        refused,
+        [
+            "emptyhash",
+            "plaintext",
+            "shortsha",
+            "badapr1",
+            "badbcrypt",
+            "badsha512",
+            "unknown",
+            "badyescrypt"
+        ]
+        .map(|u| u.as_bytes().into())
+    );
+    assert_eq!(file.len(), 9);
+    assert!(matches!(
+        file.lookup(b"badapr1"),
+        Lookup::Unusable { line: 7 }
+    ));
+    assert!(matches!(file.lookup(b"nocolon"), Lookup::Unknown));
+}
+
+/// As `ngx_http_auth_basic_module` reads the file: the first line for a name claims it whatever
+/// its hash, the name is not trimmed, the hash ends at `:` or CR and keeps its blanks.
+#[test]
+fn read_as_auth_basic_reads_it() {
+    let data = b"u:!{PLAIN}old\n\
+        u:{PLAIN}old\n\
+        v:\n\
+        v:{PLAIN}old\n\
+        \x20 w:{PLAIN}pw\n\
+        \rr:{PLAIN}pw\n\
+        cr:{PLAIN}pw\r\n\
+        ts:{PLAIN}pw \n\
+        co:{PLAIN}a:b\n\
+        ep:{PLAIN}\n";
+    let (file, warnings) = Htpasswd::parse(data);
+
+    assert!(matches!(file.lookup(b"u"), Lookup::Unusable { line: 1 }));
+    assert!(matches!(file.lookup(b"v"), Lookup::Unusable { line: 3 }));
+    assert!(file.get(b"w").is_none());
+    assert_eq!(file.get(b"  w").unwrap().verify(b"pw"), Ok(true));
+    assert!(file.get(b"r").is_none() && file.get(b"\rr").is_none());
+    assert_eq!(file.get(b"cr").unwrap().verify(b"pw"), Ok(true));
+    assert_eq!(file.get(b"ts").unwrap().verify(b"pw"), Ok(false));
+    assert_eq!(file.get(b"ts").unwrap().verify(b"pw "), Ok(true));
+    assert_eq!(file.get(b"co").unwrap().verify(b"a"), Ok(true));
+    assert_eq!(file.get(b"ep").unwrap().verify(b""), Ok(true));
+    assert_eq!(file.decoy().unwrap().verify(b"pw"), Ok(true));
+
+    let lines: Vec<_> = warnings
+        .iter()
+        .map(|w| (w.line, w.refused.is_some()))
+        .collect();
+    assert_eq!(lines, [(1, true), (2, false), (3, true), (4, false)]);
 }
 
 #[test]
