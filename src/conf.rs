@@ -179,8 +179,12 @@ pub struct MainConf {
     pub htpasswd_cache: WorkerCache<()>,
     /// Tokens verified lately, by token and location.
     pub jwt_cache: WorkerCache<Rc<Verified>>,
-    /// Keys fetched by auth_jwt_key_request, by location.
-    pub fetched_keys: jwt::key_request::FetchedKeysByLocation,
+    /// Keys fetched by auth_jwt_key_request, by location and URI.
+    pub fetched_keys: jwt::key_request::FetchedKeysByUri,
+    /// Key files named with variables, by path.
+    pub key_files: jwt::key_file::KeyFiles,
+    /// The keys of locations with keys from run time, joined.
+    pub key_sets: jwt::key_set::KeySets,
 }
 
 impl Default for MainConf {
@@ -194,6 +198,8 @@ impl Default for MainConf {
             htpasswd_cache: WorkerCache::default(),
             jwt_cache: WorkerCache::default(),
             fetched_keys: Default::default(),
+            key_files: Default::default(),
+            key_sets: Default::default(),
         }
     }
 }

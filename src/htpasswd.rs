@@ -100,10 +100,10 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     // An unknown user's password, and that of a user whose hash cannot be used, is checked
     // against another user's hash all the same, so that the refusal takes as long as for a
     // wrong password.
-    let (hash, refusal) = match users.users.lookup(user) {
+    let (hash, refusal) = match users.value.lookup(user) {
         Lookup::Hash(hash) => (Some(hash), None),
-        Lookup::Unusable { line } => (users.users.decoy(), Some(Refusal::Unusable { line })),
-        Lookup::Unknown => (users.users.decoy(), Some(Refusal::NotFound)),
+        Lookup::Unusable { line } => (users.value.decoy(), Some(Refusal::Unusable { line })),
+        Lookup::Unknown => (users.value.decoy(), Some(Refusal::NotFound)),
     };
     let Some(hash) = hash else {
         return refuse(

@@ -3,6 +3,7 @@
 mod cache;
 mod conf;
 mod ctx;
+mod file_cache;
 mod guard;
 mod htpasswd;
 mod jwt;

@@ -83,7 +83,7 @@ qr/\[emerg\].*"auth_htpasswd" directive is not allowed here in \S+nginx\.conf:\d
 
 
 
-=== TEST 7: malformed lines of a static user file are reported at startup with the directive's place
+=== TEST 7: lines of a static user file that cannot be used are reported at startup with the directive's place
 --- config
     location /secret/ {
         alias $TEST_NGINX_HTML_DIR/;
@@ -97,7 +97,7 @@ Authorization: Basic b2s6Z29vZA==
 --- error_code: 200
 --- error_log eval
 [qr/\[warn\].*"\S+malformed\.htpasswd":2: no ':' after the user name, line skipped in \S+nginx\.conf:\d+/,
- qr/\[warn\].*"\S+malformed\.htpasswd":3: unsupported password hash format, line skipped in \S+nginx\.conf:\d+/]
+ qr/\[warn\].*"\S+malformed\.htpasswd":3: unsupported password hash format, user "plaintext" is refused in \S+nginx\.conf:\d+/]
 
 
 

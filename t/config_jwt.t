@@ -88,7 +88,7 @@ qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.txt": cannot tell the key format \
 
 
 
-=== TEST 7: a JWK whose "alg" does not fit its key type
+=== TEST 7: a JWK whose "alg" does not fit its key type is skipped; with no other key, the set is refused
 --- user_files
 >>> keys.json
 {"keys":[{"kty":"oct","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA","alg":"RS256"}]}
@@ -99,11 +99,11 @@ qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.txt": cannot tell the key format \
     }
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.json": key 0: "alg" RS256 does not fit a key of type oct in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.json": no key usable for signature verification: key 0: "alg" RS256 does not fit a key of type oct in \S+nginx\.conf:\d+/
 
 
 
-=== TEST 8: a JWK without a member its key type needs
+=== TEST 8: a JWK without a member its key type needs is skipped; with no other key, the set is refused
 --- user_files
 >>> keys.json
 {"keys":[{"kty":"RSA","e":"AQAB"}]}
@@ -114,7 +114,7 @@ qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.json": key 0: "alg" RS256 does not
     }
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.json": key 0: no "n" in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"auth_jwt_key_file": "\S+keys\.json": no key usable for signature verification: key 0: no "n" in \S+nginx\.conf:\d+/
 
 
 
@@ -300,3 +300,27 @@ qr/\[emerg\] .*"auth_htpasswd_cache": invalid parameter "size=1m" in \S+nginx\.c
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"auth_jwt_cache": invalid "valid=0s" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 25: auth_jwt_require with a value that has no variable, which would always be true
+--- config
+    location /t/ {
+        auth_jwt_require $arg_a iss;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_require": "iss" has no variables: it would decide the same for every request in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 26: auth_jwt_key_request with variables that cannot be compiled
+--- config
+    location /t/ {
+        auth_jwt "api";
+        auth_jwt_key_request /_jwks/${arg_set;
+    }
+--- must_die
+--- error_log eval
+[qr/\[emerg\] .*the closing bracket in "arg_set" variable is missing in \S+nginx\.conf:\d+/,
+ qr/\[emerg\] .*"auth_jwt_key_request": invalid URI in \S+nginx\.conf:\d+/]

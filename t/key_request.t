@@ -236,7 +236,7 @@ close $out;
 ["", "", "\\A[^\\n]*not a JWK Set[^\\n]*\\n[^\\n]*using the keys fetched before[^\\n]*\\n\\z"]
 --- error_log eval
 [qr/\[error\] .*auth_jwt_key_request "\/_jwks": not a JWK Set/,
- qr/\[warn\] .*auth_jwt_key_request: using the keys fetched before/]
+ qr/\[warn\] .*auth_jwt_key_request "\/_jwks": using the keys fetched before/]
 
 
 

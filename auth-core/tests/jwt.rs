@@ -18,7 +18,7 @@ fn token(name: &str) -> Vec<u8> {
 }
 
 fn keys(name: &str) -> Vec<Key> {
-    load(&fixture(name), None).unwrap()
+    load(&fixture(name), None).unwrap().keys
 }
 
 fn policy(keys: &[Key]) -> Policy {
@@ -86,7 +86,9 @@ fn pem_spki_pkcs1_and_certificate() {
             "{file}"
         );
     }
-    let keys = load(&fixture("hmac.secret"), Some(KeyFormat::Hmac)).unwrap();
+    let keys = load(&fixture("hmac.secret"), Some(KeyFormat::Hmac))
+        .unwrap()
+        .keys;
     assert!(verify(&token("hs256.jwt"), &keys, &policy(&keys), NOW).is_ok());
 }
 
@@ -104,7 +106,7 @@ fn key_loading_refusals() {
     assert_eq!(load(b"secret", None).unwrap_err(), KeyError::UnknownFormat);
     assert!(matches!(
         load(b"{\"keys\":[]}", None).unwrap_err(),
-        KeyError::NoUsableKey
+        KeyError::NoUsableKey(skipped) if skipped.is_empty()
     ));
     assert!(matches!(
         load(b"{\"keys\":1}", None).unwrap_err(),
@@ -120,8 +122,41 @@ fn key_loading_refusals() {
             None
         )
         .unwrap_err(),
-        KeyError::Jwk { index: 0, .. }
+        KeyError::NoUsableKey(skipped) if skipped.len() == 1
     ));
+}
+
+/// RFC 7517, section 5: keys that cannot be used are ignored; the set is still used.
+#[test]
+fn unusable_keys_are_skipped_with_their_reason() {
+    let good = fixture("jwks.json");
+    let good = std::str::from_utf8(&good).unwrap();
+    let good_keys = &good[good.find('[').unwrap() + 1..good.rfind(']').unwrap()];
+    let set = format!(
+        r#"{{"keys":[{{"kid":"no-kty","n":"AQAB"}},
+            {{"kty":"RSA","kid":"small","n":"AQAB","e":"AQAB"}},
+            {{"kty":"oct","kid":"confused","alg":"RS256","k":"c2VjcmV0"}},
+            7,
+            {{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB"}},
+            {{"kty":"future","kid":"new-type"}},
+            {good_keys}]}}"#
+    );
+    let loaded = load(set.as_bytes(), None).unwrap();
+
+    let skipped: Vec<_> = loaded.skipped.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        skipped,
+        [
+            r#"key 0 (kid "no-kty"): no "kty""#,
+            r#"key 1 (kid "small"): RSA key of 17 bits; at least 2048 are required"#,
+            r#"key 2 (kid "confused"): "alg" RS256 does not fit a key of type oct"#,
+            "key 3: not a JSON object",
+        ]
+    );
+    assert_eq!(loaded.keys.len(), keys("jwks.json").len());
+    let policy = policy(&loaded.keys);
+    assert!(verify(&token("rs256.jwt"), &loaded.keys, &policy, NOW).is_ok());
+    assert!(verify(&token("es256.jwt"), &loaded.keys, &policy, NOW).is_ok());
 }
 
 #[test]
@@ -167,7 +202,7 @@ fn none_in_any_case_is_refused() {
 }
 
 fn hs(header: &str, payload: &str) -> Result<auth_core::jwt::Verified, JwtError> {
-    let keys = load(SECRET, Some(KeyFormat::Hmac)).unwrap();
+    let keys = load(SECRET, Some(KeyFormat::Hmac)).unwrap().keys;
     let mut p = policy(&keys);
     p.leeway = 30;
     p.issuers = vec!["https://issuer.example".into()];
@@ -367,7 +402,9 @@ fn rfc_known_answers() {
     for vector in vectors.as_array().unwrap() {
         let name = vector["name"].as_str().unwrap();
         let jwks = serde_json::json!({ "keys": [vector["jwk"]] }).to_string();
-        let keys = load(jwks.as_bytes(), None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let keys = load(jwks.as_bytes(), None)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .keys;
         let alg: Alg = vector["alg"].as_str().unwrap().parse().unwrap();
         let policy = Policy {
             algorithms: vec![alg],

@@ -10,7 +10,9 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
-use super::key_request::{self, FetchedKeys, Keys};
+use super::key_file;
+use super::key_request::{self, Keys};
+use super::key_set::{KeySet, Part};
 use crate::conf::{str_bytes, LocConf, Module};
 use crate::ctx;
 use crate::request::{self, complex_value, quoted};
@@ -45,7 +47,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         value
     };
 
-    if jcf.keys().is_empty() && jcf.key_requests().is_empty() {
+    if jcf.keys().is_empty() && jcf.keys_are_static() {
         log.error(
             NGX_LOG_ERR,
             0,
@@ -55,18 +57,48 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let now = request::now();
 
-    // Keys are fetched only for what may be a token: garbage must not cost a subrequest.
-    let fetched = if jcf.key_requests().is_empty() || !looks_like_jws(str_bytes(&token)) {
+    // Keys are looked for only for what may be a token: garbage must not cost a subrequest.
+    let joined = if jcf.keys_are_static() || !looks_like_jws(str_bytes(&token)) {
         None
     } else {
-        match key_request::keys(r, jcf, now) {
-            Keys::Ready(keys) => Some(keys),
-            Keys::Pending => return Status::NGX_AGAIN.into(),
-            Keys::Failed => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+        let files = key_file::keys(r, jcf, &mut log);
+        let (fetched, fetch_failed) = if jcf.key_requests().is_empty() {
+            (Vec::new(), false)
+        } else {
+            match key_request::keys(r, jcf, now) {
+                Keys::Ready { keys, failed } => (keys, failed),
+                Keys::Pending => return Status::NGX_AGAIN.into(),
+            }
+        };
+        let parts = files
+            .found
+            .iter()
+            .map(|f| Part {
+                keys: &f.value,
+                generation: f.generation,
+            })
+            .chain(fetched.iter().map(|f| Part {
+                keys: &f.keys,
+                generation: f.generation,
+            }))
+            .collect::<Vec<_>>();
+        let Some(mcf) = Module::main_conf(r) else {
+            return Status::NGX_ERROR.into();
+        };
+        let set = mcf.key_sets.join(jcf, &parts);
+        // Without any key, a source that failed is the server's fault, not the token's.
+        if set.keys.is_empty() && (files.failed || fetch_failed) {
+            log.error(
+                NGX_LOG_ERR,
+                0,
+                format_args!("auth_jwt: no keys to verify the token with"),
+            );
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
         }
+        Some(set)
     };
 
-    let result = verify_cached(lcf, fetched.as_deref(), str_bytes(&token), now, r);
+    let result = verify_cached(lcf, joined.as_deref(), str_bytes(&token), now, r);
 
     if let Err(err) = &result {
         match err {
@@ -117,28 +149,30 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 /// Verifies a token, or finds it verified lately for this location's keys and policy.
 fn verify_cached(
     lcf: &LocConf,
-    fetched: Option<&FetchedKeys>,
+    joined: Option<&KeySet>,
     token: &[u8],
     now: i64,
     r: &ngx_http_request_t,
 ) -> Result<Rc<Verified>, JwtError> {
     let jcf = &lcf.jwt;
-    let (keys, policy, fingerprint) = match fetched {
-        Some(f) => (f.keys.as_slice(), &f.policy, f.fingerprint()),
-        None => (jcf.keys(), &*jcf.policy, &[][..]),
+    let (keys, policy, generation) = match joined {
+        Some(set) => (set.keys.as_slice(), &set.policy, set.generation),
+        None => (jcf.keys(), &*jcf.policy, 0),
     };
     let Some(mcf) = Module::main_conf(r) else {
         return verify(token, keys, policy, now).map(Rc::new);
     };
 
     // Locations with other keys or rules never share entries: their configuration is part of
-    // the key, and it lives as long as the cache, which a reload replaces. Fetched keys add
-    // their fingerprint: a token is not admitted from the cache once its key is withdrawn.
+    // the key, and it lives as long as the cache, which a reload replaces. Keys read or fetched
+    // at run time add their set's generation: a token is not admitted from the cache once its
+    // key is withdrawn.
     let location = (jcf as *const _ as usize).to_le_bytes();
     let digest = if token.is_empty() {
         None
     } else {
-        mcf.jwt_cache.digest(&[&location, fingerprint, token])
+        mcf.jwt_cache
+            .digest(&[&location, &generation.to_le_bytes(), token])
     };
 
     if let Some(verified) = digest

@@ -2,8 +2,8 @@
 //!
 //! The subrequests run on every request unless `auth_jwt_key_cache` lets a worker use the keys
 //! it fetched last for a while (a `proxy_cache` in the subrequest's location makes each fetch
-//! cheap). The bodies are parsed again only when their fingerprint changes; when a fetch or
-//! its parsing fails, the keys fetched before stay in use.
+//! cheap). Each URI's keys are kept apart: a body is parsed again only when its fingerprint
+//! changes, and when a fetch or its parsing fails, the keys that URI gave before stay in use.
 
 use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
@@ -11,13 +11,12 @@ use core::ptr;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use auth_core::jwt::Policy;
 use auth_core::keys::{self, fingerprint, Key, KeyFormat};
 use ngx::ffi::{
-    ngx_http_post_subrequest_t, ngx_http_request_body_t, ngx_http_request_t, ngx_http_subrequest,
-    ngx_int_t, ngx_palloc, ngx_pcalloc, ngx_str_t, NGX_ERROR, NGX_HTTP_GET, NGX_HTTP_OK,
-    NGX_HTTP_SPECIAL_RESPONSE, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED,
-    NGX_LOG_ERR, NGX_LOG_WARN,
+    ngx_http_complex_value_t, ngx_http_post_subrequest_t, ngx_http_request_body_t,
+    ngx_http_request_t, ngx_http_subrequest, ngx_int_t, ngx_palloc, ngx_pcalloc, ngx_str_t,
+    NGX_ERROR, NGX_HTTP_GET, NGX_HTTP_OK, NGX_HTTP_SPECIAL_RESPONSE, NGX_HTTP_SUBREQUEST_IN_MEMORY,
+    NGX_HTTP_SUBREQUEST_WAITED, NGX_LOG_ERR, NGX_LOG_WARN,
 };
 use ngx::http::HttpModuleMainConf;
 use ngx::ngx_string;
@@ -27,85 +26,94 @@ use crate::conf::{str_bytes, Module};
 use crate::ctx;
 use crate::guard;
 use crate::log::Sink;
-use crate::request::debug;
+use crate::request::{complex_value, debug};
 
-/// The keys a location verifies with: those of its key files and those fetched.
+/// More URIs than this (they may come from variables) and the worker forgets them all.
+const MAX_URIS: usize = 1024;
+
+/// The keys one URI gave.
 pub struct FetchedKeys {
     fingerprint: [u8; 32],
-    /// When the subrequests that gave these keys ran.
+    /// When the subrequest that gave these keys ran.
     fetched: Cell<i64>,
     pub keys: Vec<Key>,
-    pub policy: Policy,
+    /// Differs for every body parsed.
+    pub generation: u64,
 }
 
-impl FetchedKeys {
-    pub fn fingerprint(&self) -> &[u8] {
-        &self.fingerprint
-    }
-}
-
-/// Per worker, by the address of the location's configuration.
+/// Per worker, by location and URI.
 #[derive(Default)]
-pub struct FetchedKeysByLocation(RefCell<HashMap<usize, Location>>);
+pub struct FetchedKeysByUri(RefCell<HashMap<Box<[u8]>, Stored>>);
 
 #[derive(Default)]
-struct Location {
+struct Stored {
     keys: Option<Rc<FetchedKeys>>,
-    /// The fingerprint of bodies that could not be used: the same bodies again are refused
+    /// The fingerprint of a body that could not be used: the same body again is refused
     /// without being parsed or logged again.
     refused: Option<[u8; 32]>,
 }
 
-enum Parsed {
-    New(FetchedKeys),
-    /// The bodies of the keys in use.
-    Unchanged,
-    /// Unusable; `logged` when this is news.
-    Refused {
-        logged: bool,
-    },
-}
-
-/// The subrequests of one request: each one's body, or why it failed, once it is done.
+/// The subrequests of one request: their URIs and each one's body, or why it failed, once it
+/// is done.
 pub struct KeyFetch {
+    uris: Vec<Vec<u8>>,
     results: Vec<Option<Result<Vec<u8>, String>>>,
 }
 
 pub enum Keys {
-    Ready(Rc<FetchedKeys>),
+    /// The keys of the URIs that have any; `failed` when a URI has none because its fetch or
+    /// its body failed.
+    Ready {
+        keys: Vec<Rc<FetchedKeys>>,
+        failed: bool,
+    },
     /// Subrequests are running; the access phase resumes when they are done.
     Pending,
-    Failed,
 }
 
 pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
-    let Some(mcf) = Module::main_conf(r) else {
-        return Keys::Failed;
+    let failed = Keys::Ready {
+        keys: Vec::new(),
+        failed: true,
     };
-    let location = jcf as *const JwtConf as usize;
-    let (stored, refused) = match mcf.fetched_keys.0.borrow().get(&location) {
-        Some(l) => (l.keys.clone(), l.refused),
-        None => (None, None),
+    let Some(mcf) = Module::main_conf(r) else {
+        return failed;
     };
     if ctx::get_or_create(r).is_none() {
-        return Keys::Failed;
+        return failed;
     }
+    let location = (jcf as *const JwtConf as usize).to_le_bytes();
+    let slot = |uri: &[u8]| -> Box<[u8]> { [&location[..], uri].concat().into() };
 
     let fetch = ctx::get(r).and_then(|ctx| ctx.key_fetch.borrow_mut().take());
     let Some(fetch) = fetch else {
-        if let Some(stored) = &stored {
-            let age = now.saturating_sub(stored.fetched.get());
-            if age < jcf.key_cache() as i64 {
-                return Keys::Ready(stored.clone());
-            }
+        let Some(uris) = evaluate(r, jcf.key_requests()) else {
+            return failed;
+        };
+        let stored = mcf.fetched_keys.0.borrow();
+        let stale = uris
+            .iter()
+            .filter(|uri| {
+                stored
+                    .get(&slot(uri))
+                    .and_then(|s| s.keys.as_ref())
+                    .is_none_or(|keys| {
+                        now.saturating_sub(keys.fetched.get()) >= jcf.key_cache() as i64
+                    })
+            })
+            .cloned()
+            .collect::<Vec<_>>();
+        drop(stored);
+        if stale.is_empty() {
+            return ready(mcf, &uris, &slot, false);
         }
-        return match start(r, jcf.key_requests()) {
+        return match start(r, stale) {
             Some(fetch) => {
                 debug(r, format_args!("auth_jwt_key_request: fetching keys"));
                 keep(r, fetch);
                 Keys::Pending
             }
-            None => Keys::Failed,
+            None => failed,
         };
     };
 
@@ -115,44 +123,168 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
     }
 
     let mut log = crate::request::log(r);
-    let (parsed, fingerprint) = parse(&fetch, jcf, stored.as_deref(), refused, &mut log);
-    let mut locations = mcf.fetched_keys.0.borrow_mut();
-    let entry = locations.entry(location).or_default();
-    let keys = match (parsed, stored) {
-        (Parsed::New(keys), _) => {
-            debug(
-                r,
-                format_args!("auth_jwt_key_request: {} keys parsed", keys.keys.len()),
-            );
-            let keys = Rc::new(keys);
-            entry.keys = Some(keys.clone());
-            entry.refused = None;
-            keys
-        }
-        (Parsed::Unchanged, Some(stored)) => {
-            debug(r, format_args!("auth_jwt_key_request: keys unchanged"));
-            stored
-        }
-        (Parsed::Refused { logged }, stored) => {
-            if let Some(fingerprint) = fingerprint {
-                entry.refused = Some(fingerprint);
+    let mut failed = false;
+    let mut stored = mcf.fetched_keys.0.borrow_mut();
+    if stored.len() + fetch.uris.len() > MAX_URIS {
+        stored.clear();
+    }
+    for (uri, result) in fetch.uris.iter().zip(&fetch.results) {
+        let entry = stored.entry(slot(uri)).or_default();
+        let (ok, news) = match result {
+            Some(Ok(body)) => match update(entry, uri, body, now, &mut log, r) {
+                Update::Keys => (true, false),
+                Update::Refused { news } => (false, news),
+            },
+            Some(Err(reason)) => {
+                log.error(
+                    NGX_LOG_ERR,
+                    0,
+                    format_args!(
+                        "auth_jwt_key_request \"{}\" failed: {reason}",
+                        uri.escape_ascii()
+                    ),
+                );
+                (false, true)
             }
-            let Some(stored) = stored else {
-                return Keys::Failed;
-            };
-            if logged {
+            None => (false, false),
+        };
+        if news && entry.keys.is_some() {
+            log.error(
+                NGX_LOG_WARN,
+                0,
+                format_args!(
+                    "auth_jwt_key_request \"{}\": using the keys fetched before",
+                    uri.escape_ascii()
+                ),
+            );
+        }
+        failed |= !ok && entry.keys.is_none();
+    }
+    drop(stored);
+
+    // The URIs of this request, those that were fresh included.
+    let Some(uris) = evaluate(r, jcf.key_requests()) else {
+        return Keys::Ready {
+            keys: Vec::new(),
+            failed: true,
+        };
+    };
+    ready(mcf, &uris, &slot, failed)
+}
+
+/// The keys stored for `uris`.
+fn ready(
+    mcf: &crate::conf::MainConf,
+    uris: &[Vec<u8>],
+    slot: &impl Fn(&[u8]) -> Box<[u8]>,
+    mut failed: bool,
+) -> Keys {
+    let stored = mcf.fetched_keys.0.borrow();
+    let mut keys = Vec::with_capacity(uris.len());
+    for uri in uris {
+        match stored.get(&slot(uri)).and_then(|s| s.keys.clone()) {
+            Some(k) => keys.push(k),
+            None => failed = true,
+        }
+    }
+    Keys::Ready { keys, failed }
+}
+
+enum Update {
+    /// The body's keys are in use, new or unchanged.
+    Keys,
+    /// The body cannot be used; `news` when this was not known before.
+    Refused { news: bool },
+}
+
+/// Takes a body that `uri` answered.
+fn update(
+    entry: &mut Stored,
+    uri: &[u8],
+    body: &[u8],
+    now: i64,
+    log: &mut Sink,
+    r: &ngx_http_request_t,
+) -> Update {
+    let fingerprint = fingerprint(&[body]);
+    if let Some(keys) = entry.keys.as_ref().filter(|k| k.fingerprint == fingerprint) {
+        debug(
+            r,
+            format_args!(
+                "auth_jwt_key_request \"{}\": keys unchanged",
+                uri.escape_ascii()
+            ),
+        );
+        keys.fetched.set(now);
+        return Update::Keys;
+    }
+    if entry.refused == Some(fingerprint) {
+        return Update::Refused { news: false };
+    }
+
+    match keys::load(body, Some(KeyFormat::Jwks)) {
+        Ok(loaded) => {
+            for skipped in &loaded.skipped {
                 log.error(
                     NGX_LOG_WARN,
                     0,
-                    format_args!("auth_jwt_key_request: using the keys fetched before"),
+                    format_args!(
+                        "auth_jwt_key_request \"{}\": {skipped}, skipped",
+                        uri.escape_ascii()
+                    ),
                 );
             }
-            return Keys::Ready(stored);
+            debug(
+                r,
+                format_args!(
+                    "auth_jwt_key_request \"{}\": {} keys parsed",
+                    uri.escape_ascii(),
+                    loaded.keys.len()
+                ),
+            );
+            entry.keys = Some(Rc::new(FetchedKeys {
+                fingerprint,
+                fetched: Cell::new(now),
+                keys: loaded.keys,
+                generation: crate::file_cache::next_generation(),
+            }));
+            entry.refused = None;
+            Update::Keys
         }
-        (Parsed::Unchanged, None) => return Keys::Failed,
-    };
-    keys.fetched.set(now);
-    Keys::Ready(keys)
+        Err(err) => {
+            log.error(
+                NGX_LOG_ERR,
+                0,
+                format_args!("auth_jwt_key_request \"{}\": {err}", uri.escape_ascii()),
+            );
+            entry.refused = Some(fingerprint);
+            Update::Refused { news: true }
+        }
+    }
+}
+
+/// The URIs of `auth_jwt_key_request`, their variables evaluated.
+fn evaluate(
+    r: &mut ngx_http_request_t,
+    uris: &[*mut ngx_http_complex_value_t],
+) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::with_capacity(uris.len());
+    for &cv in uris {
+        let uri = str_bytes(&complex_value(r, cv)?).to_vec();
+        if uri.first() != Some(&b'/') {
+            crate::request::log(r).error(
+                NGX_LOG_ERR,
+                0,
+                format_args!(
+                    "auth_jwt_key_request: invalid URI \"{}\"; it must start with \"/\"",
+                    uri.escape_ascii()
+                ),
+            );
+            continue;
+        }
+        out.push(uri);
+    }
+    Some(out)
 }
 
 fn keep(r: &ngx_http_request_t, fetch: KeyFetch) {
@@ -161,72 +293,13 @@ fn keep(r: &ngx_http_request_t, fetch: KeyFetch) {
     }
 }
 
-/// The keys of finished subrequests, and the fingerprint of their bodies when they all came.
-fn parse(
-    fetch: &KeyFetch,
-    jcf: &JwtConf,
-    stored: Option<&FetchedKeys>,
-    refused: Option<[u8; 32]>,
-    log: &mut Sink,
-) -> (Parsed, Option<[u8; 32]>) {
-    let uris = jcf.key_requests();
-    let mut bodies = Vec::with_capacity(fetch.results.len());
-    for (uri, result) in uris.iter().zip(&fetch.results) {
-        match result {
-            Some(Ok(body)) => bodies.push(body.as_slice()),
-            None => return (Parsed::Refused { logged: false }, None),
-            Some(Err(reason)) => {
-                log.error(
-                    NGX_LOG_ERR,
-                    0,
-                    format_args!(
-                        "auth_jwt_key_request \"{}\" failed: {reason}",
-                        str_bytes(uri).escape_ascii()
-                    ),
-                );
-                return (Parsed::Refused { logged: true }, None);
-            }
-        }
-    }
-
-    let fingerprint = fingerprint(&bodies);
-    if stored.is_some_and(|s| s.fingerprint == fingerprint) {
-        return (Parsed::Unchanged, Some(fingerprint));
-    }
-    if refused == Some(fingerprint) {
-        return (Parsed::Refused { logged: false }, Some(fingerprint));
-    }
-
-    let mut all = jcf.keys().to_vec();
-    for (uri, body) in uris.iter().zip(bodies) {
-        match keys::load(body, Some(KeyFormat::Jwks)) {
-            Ok(keys) => all.extend(keys),
-            Err(err) => {
-                log.error(
-                    NGX_LOG_ERR,
-                    0,
-                    format_args!(
-                        "auth_jwt_key_request \"{}\": {err}",
-                        str_bytes(uri).escape_ascii()
-                    ),
-                );
-                return (Parsed::Refused { logged: true }, Some(fingerprint));
-            }
-        }
-    }
-
-    let keys = FetchedKeys {
-        fingerprint,
-        fetched: Cell::new(0),
-        policy: jcf.policy_for(&all),
-        keys: all,
-    };
-    (Parsed::New(keys), Some(fingerprint))
-}
-
 /// Starts a GET subrequest to each URI, its response kept in memory.
-fn start(r: &mut ngx_http_request_t, uris: &[ngx_str_t]) -> Option<KeyFetch> {
+fn start(r: &mut ngx_http_request_t, uris: Vec<Vec<u8>>) -> Option<KeyFetch> {
     for (index, uri) in uris.iter().enumerate() {
+        let (path, args) = match uri.iter().position(|&c| c == b'?') {
+            Some(q) => (&uri[..q], Some(&uri[q + 1..])),
+            None => (&uri[..], None),
+        };
         // SAFETY: r is the live main request; the pool outlives its subrequests.
         unsafe {
             let ps = ngx_palloc(r.pool, core::mem::size_of::<ngx_http_post_subrequest_t>())
@@ -239,11 +312,18 @@ fn start(r: &mut ngx_http_request_t, uris: &[ngx_str_t]) -> Option<KeyFetch> {
                 data: index as *mut c_void,
             });
 
-            // nginx copies the ngx_str_t; its bytes live in the configuration pool.
-            let mut uri = *uri;
+            // nginx keeps the pointers: the bytes go to the request's pool.
+            let mut uri = crate::request::pool_str(r, path)?;
+            let mut args = match args {
+                Some(args) => Some(crate::request::pool_str(r, args)?),
+                None => None,
+            };
+            let args_ptr = args
+                .as_mut()
+                .map_or(ptr::null_mut(), |a| a as *mut ngx_str_t);
             let mut sr: *mut ngx_http_request_t = ptr::null_mut();
             let flags = NGX_HTTP_SUBREQUEST_IN_MEMORY | NGX_HTTP_SUBREQUEST_WAITED;
-            if ngx_http_subrequest(r, &mut uri, ptr::null_mut(), &mut sr, ps, flags as _) != 0 {
+            if ngx_http_subrequest(r, &mut uri, args_ptr, &mut sr, ps, flags as _) != 0 {
                 return None;
             }
 
@@ -259,6 +339,7 @@ fn start(r: &mut ngx_http_request_t, uris: &[ngx_str_t]) -> Option<KeyFetch> {
     }
     Some(KeyFetch {
         results: vec![None; uris.len()],
+        uris,
     })
 }
 

@@ -1,26 +1,28 @@
 //! `auth_jwt` and its companion directives.
 
 mod handler;
+pub mod key_file;
 pub mod key_request;
+pub mod key_set;
 pub mod variables;
 
 use core::ffi::{c_char, c_void};
 use core::ptr;
-use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use auth_core::jwt::{Alg, Policy};
 use auth_core::keys::{self, Key, KeyFormat};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_str_t, NGX_HTTP_FORBIDDEN,
-    NGX_HTTP_UNAUTHORIZED,
+    NGX_HTTP_UNAUTHORIZED, NGX_LOG_WARN,
 };
 
 pub use handler::access_handler;
+use key_file::KeyFile;
 
 use crate::conf::{args, compile_complex_value, done, parse_seconds, str_bytes, LocConf};
+use crate::log::Sink;
 
 /// `auth_jwt_require $value ... [error=401|403]`: every value must be non-empty and not "0".
 pub struct Require {
@@ -32,9 +34,12 @@ pub struct JwtConf {
     pub realm: *mut ngx_http_complex_value_t,
     /// Where the token comes from; null: `Authorization: Bearer`.
     pub token: *mut ngx_http_complex_value_t,
+    /// Keys of the files named without variables, read with the configuration.
     keys: Option<Rc<Vec<Key>>>,
-    /// URIs of `auth_jwt_key_request`, in the configuration pool.
-    key_requests: Option<Rc<Vec<ngx_str_t>>>,
+    /// Key files named with variables.
+    key_files: Option<Rc<Vec<KeyFile>>>,
+    /// URIs of `auth_jwt_key_request`.
+    key_requests: Option<Rc<Vec<*mut ngx_http_complex_value_t>>>,
     /// Seconds that keys fetched by subrequests are used without fetching them again.
     key_cache: Option<u64>,
     leeway: Option<u64>,
@@ -53,6 +58,7 @@ impl Default for JwtConf {
             realm: ptr::null_mut(),
             token: ptr::null_mut(),
             keys: None,
+            key_files: None,
             key_requests: None,
             key_cache: None,
             leeway: None,
@@ -71,8 +77,17 @@ impl JwtConf {
         self.keys.as_deref().map_or(&[], Vec::as_slice)
     }
 
-    pub fn key_requests(&self) -> &[ngx_str_t] {
+    pub fn key_files(&self) -> &[KeyFile] {
+        self.key_files.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn key_requests(&self) -> &[*mut ngx_http_complex_value_t] {
         self.key_requests.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether keys come only from files read with the configuration.
+    pub fn keys_are_static(&self) -> bool {
+        self.key_files.is_none() && self.key_requests.is_none()
     }
 
     pub fn key_cache(&self) -> u64 {
@@ -103,8 +118,9 @@ impl JwtConf {
             self.realm = prev.realm;
             self.token = prev.token;
         }
-        if self.keys.is_none() && self.key_requests.is_none() {
+        if self.keys.is_none() && self.key_files.is_none() && self.key_requests.is_none() {
             self.keys = prev.keys.clone();
+            self.key_files = prev.key_files.clone();
             self.key_requests = prev.key_requests.clone();
         }
         self.key_cache = self.key_cache.or(prev.key_cache);
@@ -182,27 +198,37 @@ pub fn set_auth_jwt_key_file(
                 )
             })?),
         };
-        let path = full_path(cf, str_bytes(&args[1]));
-        let data = std::fs::read(&path)
-            .map_err(|err| format!("cannot read \"{}\": {err}", path.display()))?;
-        let loaded =
-            keys::load(&data, format).map_err(|err| format!("\"{}\": {err}", path.display()))?;
+        let path = compile_complex_value(cf, args[1], true).ok_or("invalid file name")?;
+        // SAFETY: compile_complex_value returned an initialized complex value.
+        let cv = unsafe { &*path };
+        if !cv.lengths.is_null() {
+            let files = jcf.key_files.get_or_insert_with(Rc::default);
+            Rc::get_mut(files)
+                .ok_or("key files are shared")?
+                .push(KeyFile { path, format });
+            return Ok(());
+        }
+
+        // A name without variables is read now, so that `nginx -t` reports its problems.
+        let path = str_bytes(&cv.value);
+        let shown = path.escape_ascii();
+        let data = std::fs::read(std::ffi::OsStr::from_bytes(path))
+            .map_err(|err| format!("cannot read \"{shown}\": {err}"))?;
+        let loaded = keys::load(&data, format).map_err(|err| format!("\"{shown}\": {err}"))?;
+        for skipped in &loaded.skipped {
+            Sink::Conf(cf).error(
+                NGX_LOG_WARN,
+                0,
+                format_args!("\"auth_jwt_key_file\": \"{shown}\": {skipped}, skipped"),
+            );
+        }
         let keys = jcf.keys.get_or_insert_with(Rc::default);
-        Rc::get_mut(keys).ok_or("keys are shared")?.extend(loaded);
+        Rc::get_mut(keys)
+            .ok_or("keys are shared")?
+            .extend(loaded.keys);
         Ok(())
     })();
     done(cf, result)
-}
-
-/// A relative path is taken relative to the configuration prefix, as nginx does.
-fn full_path(cf: &ngx_conf_t, name: &[u8]) -> PathBuf {
-    let name = Path::new(OsStr::from_bytes(name));
-    if name.is_absolute() {
-        return name.to_owned();
-    }
-    // SAFETY: the cycle and its conf_prefix outlive configuration parsing.
-    let prefix = str_bytes(unsafe { &(*cf.cycle).conf_prefix });
-    Path::new(OsStr::from_bytes(prefix)).join(name)
 }
 
 /// A directive that sets one value once: "is duplicate" on a repeat, else `parse`'s verdict.
@@ -255,21 +281,21 @@ pub fn set_auth_jwt_key_request(
 ) -> *mut c_char {
     let (cf, jcf) = conf(cf, c);
     let uri = args(cf)[1];
-    let result = if str_bytes(&uri).first() == Some(&b'/') {
-        let requests = jcf.key_requests.get_or_insert_with(Rc::default);
-        match Rc::get_mut(requests) {
-            Some(requests) => {
-                requests.push(uri);
-                Ok(())
-            }
-            None => Err("key requests are shared".to_owned()),
+    let result = (|| {
+        let bytes = str_bytes(&uri);
+        if !matches!(bytes.first(), Some(b'/' | b'$')) {
+            return Err(format!(
+                "invalid URI \"{}\"; it must start with \"/\"",
+                bytes.escape_ascii()
+            ));
         }
-    } else {
-        Err(format!(
-            "invalid URI \"{}\"; it must start with \"/\"",
-            str_bytes(&uri).escape_ascii()
-        ))
-    };
+        let cv = compile_complex_value(cf, uri, false).ok_or("invalid URI")?;
+        let requests = jcf.key_requests.get_or_insert_with(Rc::default);
+        Rc::get_mut(requests)
+            .ok_or("key requests are shared")?
+            .push(cv);
+        Ok(())
+    })();
     done(cf, result)
 }
 
@@ -368,8 +394,17 @@ pub fn set_auth_jwt_require(
         }
         let values = (1..last)
             .map(|i| {
-                compile_complex_value(cf, args(cf)[i], false)
-                    .ok_or_else(|| "invalid value".to_owned())
+                let arg = args(cf)[i];
+                let cv = compile_complex_value(cf, arg, false)
+                    .ok_or_else(|| "invalid value".to_owned())?;
+                // SAFETY: compile_complex_value returned an initialized complex value.
+                if unsafe { (*cv).lengths.is_null() } {
+                    return Err(format!(
+                        "\"{}\" has no variables: it would decide the same for every request",
+                        str_bytes(&arg).escape_ascii()
+                    ));
+                }
+                Ok(cv)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let requires = jcf.requires.get_or_insert_with(Rc::default);

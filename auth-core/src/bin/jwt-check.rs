@@ -48,7 +48,11 @@ fn main() -> ExitCode {
                         _ => (spec.clone(), None),
                     };
                     let data = fs::read(&path).map_err(|e| format!("{path}: {e}"))?;
-                    keys.extend(keys::load(&data, format).map_err(|e| format!("{path}: {e}"))?);
+                    let loaded = keys::load(&data, format).map_err(|e| format!("{path}: {e}"))?;
+                    for skipped in &loaded.skipped {
+                        eprintln!("jwt-check: {path}: {skipped}, skipped");
+                    }
+                    keys.extend(loaded.keys);
                 }
                 "--alg" => {
                     let name = value("--alg")?;

@@ -5,35 +5,42 @@ use base64::Engine;
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
-use super::{bit_length, ec_family, ec_material, Key, KeyError, Material, MIN_RSA_BITS};
+use super::{
+    bit_length, ec_family, ec_material, Key, KeyError, Loaded, Material, Skipped, MIN_RSA_BITS,
+};
 use crate::jwt::{parse_object, Alg, Family};
 
-pub fn load(data: &[u8]) -> Result<Vec<Key>, KeyError> {
+/// The usable keys of a set; a key that cannot be used is skipped with its reason (RFC 7517,
+/// section 5), and the set is refused only when no key is left.
+pub fn load(data: &[u8]) -> Result<Loaded, KeyError> {
     let set =
         parse_object(data).ok_or(KeyError::NotJwks("invalid JSON or duplicate member names"))?;
     let Some(Value::Array(entries)) = set.get("keys") else {
         return Err(KeyError::NotJwks("no \"keys\" array"));
     };
 
-    let mut keys = Vec::new();
+    let mut loaded = Loaded::default();
     for (index, entry) in entries.iter().enumerate() {
+        let skip = |kid: Option<&Value>, reason: String| Skipped {
+            index,
+            kid: kid.and_then(Value::as_str).map(str::to_owned),
+            reason,
+        };
         let Value::Object(jwk) = entry else {
-            return Err(KeyError::Jwk {
-                index,
-                reason: "not a JSON object".into(),
-            });
+            loaded.skipped.push(skip(None, "not a JSON object".into()));
+            continue;
         };
         match parse_jwk(jwk) {
-            Ok(Some(key)) => keys.push(key),
+            Ok(Some(key)) => loaded.keys.push(key),
             Ok(None) => {}
-            Err(reason) => return Err(KeyError::Jwk { index, reason }),
+            Err(reason) => loaded.skipped.push(skip(jwk.get("kid"), reason)),
         }
     }
 
-    if keys.is_empty() {
-        return Err(KeyError::NoUsableKey);
+    if loaded.keys.is_empty() {
+        return Err(KeyError::NoUsableKey(loaded.skipped));
     }
-    Ok(keys)
+    Ok(loaded)
 }
 
 fn string<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, String> {

@@ -37,10 +37,9 @@ pub enum KeyError {
     Empty,
     #[error("not a JWK Set: {0}")]
     NotJwks(&'static str),
-    #[error("key {index}: {reason}")]
-    Jwk { index: usize, reason: String },
-    #[error("no key usable for signature verification")]
-    NoUsableKey,
+    /// With the keys skipped, if any.
+    #[error("no key usable for signature verification{}", reasons(.0))]
+    NoUsableKey(Vec<Skipped>),
     #[error("PEM: {0}")]
     Pem(&'static str),
     #[error("a private key; give the public key")]
@@ -49,7 +48,44 @@ pub enum KeyError {
     RsaTooSmall(usize),
 }
 
+fn reasons(skipped: &[Skipped]) -> String {
+    skipped.iter().fold(String::new(), |out, s| {
+        let sep = if out.is_empty() { ": " } else { "; " };
+        format!("{out}{sep}{s}")
+    })
+}
+
 pub const MIN_RSA_BITS: usize = 2048;
+
+/// The keys of one key file or fetched set, and the JWKs skipped as unusable.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub keys: Vec<Key>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A JWK that cannot be used: its index in the set, its `kid` and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub index: usize,
+    pub kid: Option<String>,
+    pub reason: String,
+}
+
+impl core::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "key {}", self.index)?;
+        if let Some(kid) = &self.kid {
+            let kid: String = kid
+                .chars()
+                .take(64)
+                .flat_map(char::escape_default)
+                .collect();
+            write!(f, " (kid \"{kid}\")")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
 
 /// One verification key and what it may verify.
 #[derive(Clone)]
@@ -140,7 +176,7 @@ fn jose_algorithm(alg: Alg) -> Option<Algorithm> {
 }
 
 /// Reads the keys of one key file.
-pub fn load(data: &[u8], format: Option<KeyFormat>) -> Result<Vec<Key>, KeyError> {
+pub fn load(data: &[u8], format: Option<KeyFormat>) -> Result<Loaded, KeyError> {
     let format = match format {
         Some(format) => format,
         None => {
@@ -157,11 +193,15 @@ pub fn load(data: &[u8], format: Option<KeyFormat>) -> Result<Vec<Key>, KeyError
         }
     };
 
+    let single = |key| Loaded {
+        keys: vec![key],
+        skipped: Vec::new(),
+    };
     match format {
         KeyFormat::Jwks => jwks::load(data),
-        KeyFormat::Pem => pem::load(data).map(|key| vec![key]),
+        KeyFormat::Pem => pem::load(data).map(single),
         KeyFormat::Hmac if data.is_empty() => Err(KeyError::Empty),
-        KeyFormat::Hmac => Ok(vec![Key::hmac(data)]),
+        KeyFormat::Hmac => Ok(single(Key::hmac(data))),
     }
 }
 
