@@ -13,8 +13,10 @@ use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 use super::key_file;
 use super::key_request::{self, Keys};
 use super::key_set::{KeySet, Part};
+use super::JwtConf;
 use crate::conf::{str_bytes, LocConf, Module};
 use crate::ctx;
+use crate::log::Sink;
 use crate::request::{self, complex_value, quoted};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
@@ -61,41 +63,10 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let joined = if jcf.keys_are_static() || !looks_like_jws(str_bytes(&token)) {
         None
     } else {
-        let files = key_file::keys(r, jcf, &mut log);
-        let (fetched, fetch_failed) = if jcf.key_requests().is_empty() {
-            (Vec::new(), false)
-        } else {
-            match key_request::keys(r, jcf, now) {
-                Keys::Ready { keys, failed } => (keys, failed),
-                Keys::Pending => return Status::NGX_AGAIN.into(),
-            }
-        };
-        let parts = files
-            .found
-            .iter()
-            .map(|f| Part {
-                keys: &f.value,
-                generation: f.generation,
-            })
-            .chain(fetched.iter().map(|f| Part {
-                keys: &f.keys,
-                generation: f.generation,
-            }))
-            .collect::<Vec<_>>();
-        let Some(mcf) = Module::main_conf(r) else {
-            return Status::NGX_ERROR.into();
-        };
-        let set = mcf.key_sets.join(jcf, &parts);
-        // Without any key, a source that failed is the server's fault, not the token's.
-        if set.keys.is_empty() && (files.failed || fetch_failed) {
-            log.error(
-                NGX_LOG_ERR,
-                0,
-                format_args!("auth_jwt: no keys to verify the token with"),
-            );
-            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        match run_time_keys(r, jcf, &mut log, now) {
+            Ok(set) => Some(set),
+            Err(rc) => return rc,
         }
-        Some(set)
     };
 
     let result = verify_cached(lcf, joined.as_deref(), str_bytes(&token), now, r);
@@ -144,6 +115,52 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 
     Status::NGX_OK.into()
+}
+
+/// The location's keys joined with those of its key files named with variables and of its key
+/// requests; `Err(NGX_AGAIN)` while keys are fetched, 500 when sources failed and no key is left.
+fn run_time_keys(
+    r: &mut ngx_http_request_t,
+    jcf: &JwtConf,
+    log: &mut Sink,
+    now: i64,
+) -> Result<Rc<KeySet>, ngx_int_t> {
+    let files = key_file::keys(r, jcf, log);
+    let (fetched, fetch_failed) = if jcf.key_requests().is_empty() {
+        (Vec::new(), false)
+    } else {
+        match key_request::keys(r, jcf, now) {
+            Keys::Ready { keys, failed } => (keys, failed),
+            Keys::Pending => return Err(Status::NGX_AGAIN.into()),
+        }
+    };
+    let parts = files
+        .found
+        .iter()
+        .map(|f| Part {
+            keys: &f.value,
+            generation: f.generation,
+        })
+        .chain(fetched.iter().map(|f| Part {
+            keys: &f.keys,
+            generation: f.generation,
+        }))
+        .collect::<Vec<_>>();
+    let Some(mcf) = Module::main_conf(r) else {
+        return Err(Status::NGX_ERROR.into());
+    };
+    let set = mcf.key_sets.join(jcf, &parts);
+
+    // Without any key, a source that failed is the server's fault, not the token's.
+    if set.keys.is_empty() && (files.failed || fetch_failed) {
+        log.error(
+            NGX_LOG_ERR,
+            0,
+            format_args!("auth_jwt: no keys to verify the token with"),
+        );
+        return Err(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+    }
+    Ok(set)
 }
 
 /// Verifies a token, or finds it verified lately for this location's keys and policy.
