@@ -45,7 +45,7 @@ __DATA__
 --- request eval
 ["GET /jwt/index.html", "GET /jwt/index.html", "GET /jwt/index.html"]
 --- more_headers eval
-[main::bearer() . "\nX-Test-Panic: auth_jwt", main::bearer()]
+[main::bearer() . "\nX-Test-Panic: auth_jwt", main::bearer(), ""]
 --- error_code eval
 [500, 200, 401]
 --- response_body eval

@@ -364,11 +364,16 @@ sub section {
     return $value;
 }
 
-# The value for request $i: an element of an array section, or the section itself.
+# The value for request $i of $count: an element of an array section, or the section itself.
+# As in Test::Nginx, the checks of a block with several requests must be arrays.
 sub nth {
-    my ($block, $name, $i) = @_;
+    my ($block, $name, $i, $count) = @_;
     my $value = section($block, $name);
-    return ref $value eq 'ARRAY' ? $value->[$i] : $value;
+    return $value unless defined $value;
+    return $value->[$i] if ref $value eq 'ARRAY';
+    Test::More::BAIL_OUT($block->name . " - You asked for many requests, the expected results"
+        . " should be arrays as well.") if ($count // 1) > 1 && $name ne 'more_headers';
+    return $value;
 }
 
 sub build_request {
@@ -433,6 +438,9 @@ sub run_block {
 
     for my $i (0 .. $#requests) {
         my $label = @requests > 1 ? "$name - req $i" : $name;
+        my $more = section($block, 'more_headers');
+        Test::More::BAIL_OUT("--- more_headers lacks data for the ${i}th request")
+            if ref $more eq 'ARRAY' && !defined $more->[$i];
         my $raw = build_request($requests[$i], nth($block, 'more_headers', $i));
         my ($resp, $err) = send_request($raw, $timeout);
         if (!defined $resp) {
@@ -446,9 +454,9 @@ sub run_block {
 
         my ($code, $head, $headers, $body) = parse_response($resp);
 
-        Test::More::is($code, nth($block, 'error_code', $i) // 200, "$label - status code ok");
+        Test::More::is($code, nth($block, 'error_code', $i, scalar @requests) // 200, "$label - status code ok");
 
-        if (defined(my $spec = nth($block, 'response_headers', $i))) {
+        if (defined(my $spec = nth($block, 'response_headers', $i, scalar @requests))) {
             for my $line (split /\n/, $spec) {
                 $line =~ s/^\s+|\s+$//g;
                 next unless length $line;
@@ -463,7 +471,7 @@ sub run_block {
             }
         }
 
-        if (defined(my $spec = nth($block, 'response_headers_like', $i))) {
+        if (defined(my $spec = nth($block, 'response_headers_like', $i, scalar @requests))) {
             for my $line (split /\n/, $spec) {
                 $line =~ s/^\s+|\s+$//g;
                 next unless length $line;
@@ -473,7 +481,7 @@ sub run_block {
             }
         }
 
-        if (defined(my $want = nth($block, 'response_body', $i))) {
+        if (defined(my $want = nth($block, 'response_body', $i, scalar @requests))) {
             if (ref $want eq 'Regexp') {
                 Test::More::like($body, $want, "$label - response_body - like");
             } else {
@@ -481,7 +489,7 @@ sub run_block {
             }
         }
 
-        if (defined(my $want = nth($block, 'response_body_like', $i))) {
+        if (defined(my $want = nth($block, 'response_body_like', $i, scalar @requests))) {
             Test::More::like($body, ref $want ? $want : qr/$want/s, "$label - response_body_like");
         }
 
