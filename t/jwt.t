@@ -649,16 +649,41 @@ qr/\[emerg\].*not a JWK Set/
         }
         return 403;
     }
---- request eval
-["GET /api/index.html", "GET /api/index.html"]
---- more_headers eval
-["X-Verdict: ok", ""]
---- error_code eval
-[200, 401]
---- response_headers_like eval
-["", "WWW-Authenticate: .*"]
---- response_headers eval
-["!WWW-Authenticate", ""]
+--- request
+GET /api/index.html
+--- more_headers
+X-Verdict: ok
+--- error_code: 200
+--- response_headers
+!WWW-Authenticate
+
+
+
+=== TEST 25a: satisfy any: when every check fails, a challenge
+--- config
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        satisfy any;
+        auth_jwt "api";
+        auth_jwt_key_file $TEST_NGINX_KEYS/jwks.json;
+        auth_htpasswd "api";
+        auth_htpasswd_user_file $TEST_NGINX_KEYS/../all-formats.htpasswd;
+        auth_basic "basic";
+        auth_basic_user_file $TEST_NGINX_KEYS/../shared.htpasswd;
+        auth_request /verdict;
+    }
+    location = /verdict {
+        internal;
+        if ($http_x_verdict = "ok") {
+            return 204;
+        }
+        return 403;
+    }
+--- request
+GET /api/index.html
+--- error_code: 401
+--- response_headers_like
+WWW-Authenticate: .+
 
 
 

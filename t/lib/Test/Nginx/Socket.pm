@@ -430,6 +430,13 @@ sub run_block {
     }
     $ErrLogPos = 0;
 
+    # Test::Nginx checks a *_like section only when its exact sibling is absent.
+    for my $kind (qw(response_headers response_body)) {
+        Test::More::BAIL_OUT("$name - --- ${kind}_like is not checked by Test::Nginx when"
+            . " --- $kind is given")
+            if defined section($block, $kind) && defined section($block, "${kind}_like");
+    }
+
     my $requests = $block->request;
     return unless defined $requests;
     my @requests = ref $requests eq 'ARRAY' ? @$requests : ($requests);
