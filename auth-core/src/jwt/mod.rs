@@ -153,11 +153,11 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     };
 
     // A key without a kid (PEM, raw secret) is a candidate whatever kid the token names.
-    let candidates: Vec<&Key> = keys
+    let mut candidates = keys
         .iter()
         .filter(|k| k.fits(alg) && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid))
-        .collect();
-    if candidates.is_empty() {
+        .peekable();
+    if candidates.peek().is_none() {
         return Err(JwtError::UnknownKey);
     }
 
@@ -165,10 +165,7 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         decode(signature_b64).ok_or(JwtError::Malformed("signature is not base64url"))?;
     let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
 
-    if !candidates
-        .iter()
-        .any(|key| key.verify(alg, message, &signature, signature_b64))
-    {
+    if !candidates.any(|key| key.verify(alg, message, &signature)) {
         return Err(JwtError::BadSignature);
     }
 

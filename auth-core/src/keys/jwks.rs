@@ -2,12 +2,9 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
-use super::{
-    bit_length, ec_family, ec_material, Key, KeyError, Loaded, Material, Skipped, MIN_RSA_BITS,
-};
+use super::{bit_length, ec_family, Key, KeyError, Loaded, Material, Skipped, MIN_RSA_BITS};
 use crate::jwt::{parse_object, Alg, Family};
 
 /// The usable keys of a set; a key that cannot be used is skipped with its reason (RFC 7517,
@@ -91,7 +88,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
             }
             (
                 Family::Rsa,
-                Material::Jose(DecodingKey::from_rsa_raw_components(&n, &e)),
+                Material::rsa_components(&n, &e).ok_or("invalid RSA key")?,
             )
         }
         "EC" => {
@@ -108,7 +105,8 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
             }
             let point = [&[0x04][..], &x, &y].concat();
             let family = ec_family(&point).ok_or("invalid EC point")?;
-            (family, ec_material(&point))
+            let material = Material::ec(family, &point).ok_or("invalid EC point")?;
+            (family, material)
         }
         "OKP" => {
             if string(jwk, "crv")? != Some("Ed25519") {
@@ -120,7 +118,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
             }
             (
                 Family::Ed25519,
-                Material::Jose(DecodingKey::from_ed_der(&x)),
+                Material::ed25519(&x).ok_or("invalid Ed25519 key")?,
             )
         }
         "oct" => {
@@ -128,7 +126,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
             if k.is_empty() {
                 return Err("empty \"k\"".into());
             }
-            (Family::Hmac, Material::Jose(DecodingKey::from_secret(&k)))
+            (Family::Hmac, Material::hmac(&k))
         }
         _ => return Ok(None),
     };

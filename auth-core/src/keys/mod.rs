@@ -1,10 +1,12 @@
 //! Verification keys, loaded once from JWKS, PEM or raw HMAC secret files.
 
 mod jwks;
+mod material;
 mod pem;
 
-use jsonwebtoken::{Algorithm, DecodingKey};
 use thiserror::Error;
+
+use material::Material;
 
 use crate::jwt::{Alg, Family};
 
@@ -97,13 +99,6 @@ pub struct Key {
     material: Material,
 }
 
-#[derive(Clone)]
-enum Material {
-    Jose(DecodingKey),
-    /// An uncompressed P-521 point, verified with aws-lc-rs directly.
-    P521(Vec<u8>),
-}
-
 impl core::fmt::Debug for Key {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Key")
@@ -125,10 +120,7 @@ impl Key {
     }
 
     pub(crate) fn hmac(secret: &[u8]) -> Self {
-        Self::new(
-            Family::Hmac,
-            Material::Jose(DecodingKey::from_secret(secret)),
-        )
+        Self::new(Family::Hmac, Material::hmac(secret))
     }
 
     /// Whether the key may verify `alg`: the same family, and the JWK's `alg` if it has one.
@@ -136,43 +128,10 @@ impl Key {
         self.family == alg.family() && self.alg.is_none_or(|a| a == alg)
     }
 
-    /// Checks a signature already known to be valid base64url; `fits(alg)` must hold.
-    pub fn verify(&self, alg: Alg, message: &[u8], signature: &[u8], signature_b64: &str) -> bool {
-        match &self.material {
-            Material::Jose(key) => {
-                let Some(algorithm) = jose_algorithm(alg) else {
-                    return false;
-                };
-                jsonwebtoken::crypto::verify(signature_b64, message, key, algorithm)
-                    .unwrap_or(false)
-            }
-            Material::P521(point) => {
-                use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P521_SHA512_FIXED};
-                alg == Alg::ES512
-                    && UnparsedPublicKey::new(&ECDSA_P521_SHA512_FIXED, point)
-                        .verify(message, signature)
-                        .is_ok()
-            }
-        }
+    /// Checks a decoded signature; `fits(alg)` must hold.
+    pub fn verify(&self, alg: Alg, message: &[u8], signature: &[u8]) -> bool {
+        self.material.verify(alg, message, signature)
     }
-}
-
-fn jose_algorithm(alg: Alg) -> Option<Algorithm> {
-    Some(match alg {
-        Alg::HS256 => Algorithm::HS256,
-        Alg::HS384 => Algorithm::HS384,
-        Alg::HS512 => Algorithm::HS512,
-        Alg::RS256 => Algorithm::RS256,
-        Alg::RS384 => Algorithm::RS384,
-        Alg::RS512 => Algorithm::RS512,
-        Alg::PS256 => Algorithm::PS256,
-        Alg::PS384 => Algorithm::PS384,
-        Alg::PS512 => Algorithm::PS512,
-        Alg::ES256 => Algorithm::ES256,
-        Alg::ES384 => Algorithm::ES384,
-        Alg::EdDSA => Algorithm::EdDSA,
-        Alg::ES512 => return None,
-    })
 }
 
 /// Reads the keys of one key file.
@@ -239,13 +198,5 @@ fn ec_family(point: &[u8]) -> Option<Family> {
     match point.len() {
         65 | 97 | 133 if point[0] == 0x04 => Some(Family::Ec((point.len() - 1) / 2)),
         _ => None,
-    }
-}
-
-fn ec_material(point: &[u8]) -> Material {
-    if point.len() == 133 {
-        Material::P521(point.to_vec())
-    } else {
-        Material::Jose(DecodingKey::from_ec_der(point))
     }
 }

@@ -2,7 +2,7 @@
 
 use jsonwebtoken::DecodingKey;
 
-use super::{bit_length, ec_family, ec_material, Key, KeyError, Material, MIN_RSA_BITS};
+use super::{bit_length, ec_family, Key, KeyError, Material, MIN_RSA_BITS};
 use crate::jwt::Family;
 
 pub fn load(data: &[u8]) -> Result<Key, KeyError> {
@@ -30,7 +30,8 @@ pub fn load(data: &[u8]) -> Result<Key, KeyError> {
         if bits < MIN_RSA_BITS {
             return Err(KeyError::RsaTooSmall(bits));
         }
-        return Ok(Key::new(Family::Rsa, Material::Jose(key)));
+        let material = Material::rsa(der).ok_or(KeyError::Pem("bad RSA key"))?;
+        return Ok(Key::new(Family::Rsa, material));
     }
 
     if let Ok(key) = DecodingKey::from_ec_pem(data) {
@@ -38,14 +39,18 @@ pub fn load(data: &[u8]) -> Result<Key, KeyError> {
             .try_get_as_bytes()
             .map_err(|_| KeyError::Pem("bad EC key"))?;
         let family = ec_family(point).ok_or(KeyError::Pem("unsupported EC curve"))?;
-        return Ok(Key::new(family, ec_material(point)));
+        let material = Material::ec(family, point).ok_or(KeyError::Pem("bad EC key"))?;
+        return Ok(Key::new(family, material));
     }
 
     if let Ok(key) = DecodingKey::from_ed_pem(data) {
-        if key.try_get_as_bytes().map(<[u8]>::len) != Ok(32) {
-            return Err(KeyError::Pem("unsupported EdDSA curve"));
-        }
-        return Ok(Key::new(Family::Ed25519, Material::Jose(key)));
+        let x = key
+            .try_get_as_bytes()
+            .ok()
+            .filter(|x| x.len() == 32)
+            .ok_or(KeyError::Pem("unsupported EdDSA curve"))?;
+        let material = Material::ed25519(x).ok_or(KeyError::Pem("bad Ed25519 key"))?;
+        return Ok(Key::new(Family::Ed25519, material));
     }
 
     Err(KeyError::Pem("not an RSA, EC or Ed25519 public key"))
