@@ -3,7 +3,7 @@
 //! check is done.
 
 use core::cell::Cell;
-use core::ffi::{c_int, c_uint, c_void};
+use core::ffi::{c_int, c_void};
 use core::ptr;
 
 use auth_core::htpasswd::{PasswordHash, VerifyError};
@@ -108,27 +108,32 @@ pub fn post(
     true
 }
 
-extern "C" {
-    fn gettid() -> c_int;
-    fn setpriority(which: c_int, who: c_uint, prio: c_int) -> c_int;
+#[repr(C)]
+struct SchedParam {
+    sched_priority: c_int,
 }
 
-const PRIO_PROCESS: c_int = 0;
+extern "C" {
+    fn sched_setscheduler(pid: c_int, policy: c_int, param: *const SchedParam) -> c_int;
+}
 
-/// Hash threads yield to the event loop: a flood of bcrypt logins must not slow every other
-/// request of the worker, whose threads share its CPUs.
-const HASH_THREAD_NICENESS: c_int = 19;
+/// Linux's policy for threads that run only when a CPU has nothing else to do.
+const SCHED_IDLE: c_int = 5;
 
 thread_local! {
-    static NICE: Cell<bool> = const { Cell::new(false) };
+    static IDLE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs in a pool thread.
 unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
-    if !NICE.get() {
-        // SAFETY: plain system calls on the calling thread; failure leaves the priority as is.
-        unsafe { setpriority(PRIO_PROCESS, gettid() as c_uint, HASH_THREAD_NICENESS) };
-        NICE.set(true);
+    // Hash threads yield to the event loop: a flood of bcrypt logins must not slow every other
+    // request of the worker, whose threads share its CPUs. SCHED_IDLE does that where nice 19
+    // still takes a share of the CPU from the worker.
+    if !IDLE.get() {
+        // SAFETY: a plain system call on the calling thread (pid 0); failure leaves the policy
+        // as it was.
+        unsafe { sched_setscheduler(0, SCHED_IDLE, &SchedParam { sched_priority: 0 }) };
+        IDLE.set(true);
     }
 
     // SAFETY: data is the task's ctx holding the job, which only this thread touches until
