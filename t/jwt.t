@@ -659,26 +659,7 @@ X-Verdict: ok
 
 
 
-=== TEST 25a: satisfy any: when every check fails, a challenge
---- config
-    location /api/ {
-        alias $TEST_NGINX_HTML_DIR/;
-        satisfy any;
-        auth_jwt "api";
-        auth_jwt_key_file $TEST_NGINX_KEYS/jwks.json;
-        auth_htpasswd "api";
-        auth_htpasswd_user_file $TEST_NGINX_KEYS/../all-formats.htpasswd;
-        auth_basic "basic";
-        auth_basic_user_file $TEST_NGINX_KEYS/../shared.htpasswd;
-        auth_request /verdict;
-    }
-    location = /verdict {
-        internal;
-        if ($http_x_verdict = "ok") {
-            return 204;
-        }
-        return 403;
-    }
+=== TEST 25a: satisfy any: when every check fails, a challenge (the same nginx)
 --- request
 GET /api/index.html
 --- error_code: 401

@@ -4,29 +4,11 @@
 use FindBin;
 BEGIN { push @INC, "$FindBin::Bin/lib" }
 use Test::Nginx::Socket 'no_plan';
-use JSON::PP ();
+use JwtFixtures;
 use MIME::Base64 ();
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 $ENV{TEST_NGINX_KEYS} = "$FindBin::Bin/fixtures/jwt";
-
-sub slurp {
-    open my $f, '<', "$FindBin::Bin/fixtures/jwt/$_[0]" or die "$_[0]: $!";
-    local $/;
-    my $data = <$f>;
-    $data =~ s/\s+\z//;
-    return $data;
-}
-
-sub bearer { "Authorization: Bearer " . slurp($_[0]) }
-
-# The fixture JWK Set with only the keys whose kid matches.
-sub jwks_with {
-    my ($pattern) = @_;
-    my $set = JSON::PP::decode_json(slurp('jwks.json'));
-    $set->{keys} = [grep { ($_->{kid} // '') =~ $pattern } @{ $set->{keys} }];
-    return JSON::PP->new->canonical->encode($set);
-}
 
 no_shuffle();
 check_accum_error_log();

@@ -5,20 +5,10 @@
 use FindBin;
 BEGIN { push @INC, "$FindBin::Bin/lib" }
 use Test::Nginx::Socket 'no_plan';
-use JSON::PP ();
+use JwtFixtures;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 $ENV{TEST_NGINX_KEYS} = "$FindBin::Bin/fixtures/jwt";
-
-sub slurp {
-    open my $f, '<', "$FindBin::Bin/fixtures/jwt/$_[0]" or die "$_[0]: $!";
-    local $/;
-    my $data = <$f>;
-    $data =~ s/\s+\z//;
-    return $data;
-}
-
-sub bearer { "Authorization: Bearer " . slurp($_[0]) }
 
 # Keys a verifier cannot use: no kty, RSA under 2048 bits, an oct key that claims RS256.
 our @unusable = (
@@ -26,14 +16,6 @@ our @unusable = (
     { kty => 'RSA', kid => 'small', n => 'AQAB', e => 'AQAB' },
     { kty => 'oct', kid => 'confused', alg => 'RS256', k => 'c2VjcmV0' },
 );
-
-# The fixture JWK Set with only the keys whose kid matches, after the unusable ones if asked.
-sub jwks_with {
-    my ($pattern, @first) = @_;
-    my $set = JSON::PP::decode_json(slurp('jwks.json'));
-    $set->{keys} = [@first, grep { ($_->{kid} // '') =~ $pattern } @{ $set->{keys} }];
-    return JSON::PP->new->canonical->encode($set);
-}
 
 no_shuffle();
 check_accum_error_log();

@@ -1,0 +1,36 @@
+package JwtFixtures;
+
+# The JWT keys and tokens of t/fixtures/jwt, for the .t files that need them; harness-neutral,
+# so it serves under Test::Nginx and under the fallback alike.
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Basename qw(dirname);
+use JSON::PP ();
+
+our @EXPORT = qw(slurp bearer jwks_with);
+
+my $Dir = dirname(__FILE__) . '/../fixtures/jwt';
+
+# A fixture file, without its trailing blanks.
+sub slurp {
+    open my $f, '<', "$Dir/$_[0]" or die "$_[0]: $!";
+    local $/;
+    my $data = <$f>;
+    $data =~ s/\s+\z//;
+    return $data;
+}
+
+sub bearer { "Authorization: Bearer " . slurp($_[0]) }
+
+# The fixture JWK Set with only the keys whose kid matches, after the extra keys given.
+sub jwks_with {
+    my ($pattern, @first) = @_;
+    my $set = JSON::PP::decode_json(slurp('jwks.json'));
+    $set->{keys} = [@first, grep { ($_->{kid} // '') =~ $pattern } @{ $set->{keys} }];
+    return JSON::PP->new->canonical->encode($set);
+}
+
+1;
