@@ -10,8 +10,14 @@ use libfuzzer_sys::fuzz_target;
 fn keys() -> &'static [Key] {
     static KEYS: OnceLock<Vec<Key>> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let mut keys = load(include_bytes!("../../t/fixtures/jwt/jwks.json"), None).unwrap();
-        keys.extend(load(include_bytes!("../../t/fixtures/jwt/rsa.pem"), None).unwrap());
+        let mut keys = load(include_bytes!("../../t/fixtures/jwt/jwks.json"), None)
+            .unwrap()
+            .keys;
+        keys.extend(
+            load(include_bytes!("../../t/fixtures/jwt/rsa.pem"), None)
+                .unwrap()
+                .keys,
+        );
         keys
     })
 }
