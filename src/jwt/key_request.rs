@@ -28,7 +28,8 @@ use crate::guard;
 use crate::log::Sink;
 use crate::request::{complex_value, debug};
 
-/// More URIs than this (they may come from variables) and the worker forgets them all.
+/// More URIs than this for one location (they may come from variables) and the worker forgets
+/// them all.
 const MAX_URIS: usize = 1024;
 
 /// The keys one URI gave.
@@ -41,9 +42,11 @@ pub struct FetchedKeys {
     pub generation: u64,
 }
 
-/// Per worker, by location and URI.
+/// Per worker, by the address of the location's configuration, then by URI.
 #[derive(Default)]
-pub struct FetchedKeysByUri(RefCell<HashMap<Box<[u8]>, Stored>>);
+pub struct FetchedKeysByUri(RefCell<HashMap<usize, ByUri>>);
+
+type ByUri = HashMap<Box<[u8]>, Stored>;
 
 #[derive(Default)]
 struct Stored {
@@ -53,11 +56,18 @@ struct Stored {
     refused: Option<[u8; 32]>,
 }
 
-/// The subrequests of one request: their URIs and each one's body, or why it failed, once it
-/// is done.
+/// The URIs of one request and what their subrequests gave.
 pub struct KeyFetch {
     uris: Vec<Vec<u8>>,
-    results: Vec<Option<Result<Vec<u8>, String>>>,
+    states: Vec<State>,
+}
+
+enum State {
+    /// The keys stored for the URI are fresh: no subrequest.
+    Fresh,
+    Running,
+    /// The body, or why the subrequest failed.
+    Done(Result<Vec<u8>, String>),
 }
 
 pub enum Keys {
@@ -82,32 +92,33 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
     if ctx::get_or_create(r).is_none() {
         return failed;
     }
-    let location = (jcf as *const JwtConf as usize).to_le_bytes();
-    let slot = |uri: &[u8]| -> Box<[u8]> { [&location[..], uri].concat().into() };
+    let location = jcf as *const JwtConf as usize;
 
     let fetch = ctx::get(r).and_then(|ctx| ctx.key_fetch.borrow_mut().take());
     let Some(fetch) = fetch else {
         let Some(uris) = evaluate(r, jcf.key_requests()) else {
             return failed;
         };
-        let stored = mcf.fetched_keys.0.borrow();
-        let stale = uris
+        let all = mcf.fetched_keys.0.borrow();
+        let stored = all.get(&location);
+        let states = uris
             .iter()
-            .filter(|uri| {
-                stored
-                    .get(&slot(uri))
-                    .and_then(|s| s.keys.as_ref())
-                    .is_none_or(|keys| {
-                        now.saturating_sub(keys.fetched.get()) >= jcf.key_cache() as i64
-                    })
+            .map(|uri| {
+                let keys = stored.and_then(|s| s.get(uri.as_slice())?.keys.as_ref());
+                match keys {
+                    Some(k) if now.saturating_sub(k.fetched.get()) < jcf.key_cache() as i64 => {
+                        State::Fresh
+                    }
+                    _ => State::Running,
+                }
             })
-            .cloned()
             .collect::<Vec<_>>();
-        drop(stored);
-        if stale.is_empty() {
-            return ready(mcf, &uris, &slot, false);
+        drop(all);
+        let fetch = KeyFetch { uris, states };
+        if fetch.states.iter().all(|s| matches!(s, State::Fresh)) {
+            return ready(mcf, location, &fetch.uris, false);
         }
-        return match start(r, stale) {
+        return match start(r, fetch) {
             Some(fetch) => {
                 debug(r, format_args!("auth_jwt_key_request: fetching keys"));
                 keep(r, fetch);
@@ -117,25 +128,29 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
         };
     };
 
-    if fetch.results.iter().any(Option::is_none) {
+    if fetch.states.iter().any(|s| matches!(s, State::Running)) {
         keep(r, fetch);
         return Keys::Pending;
     }
 
     let mut log = crate::request::log(r);
     let mut failed = false;
-    let mut stored = mcf.fetched_keys.0.borrow_mut();
+    let mut all = mcf.fetched_keys.0.borrow_mut();
+    let stored = all.entry(location).or_default();
     if stored.len() + fetch.uris.len() > MAX_URIS {
         stored.clear();
     }
-    for (uri, result) in fetch.uris.iter().zip(&fetch.results) {
-        let entry = stored.entry(slot(uri)).or_default();
+    for (uri, state) in fetch.uris.iter().zip(&fetch.states) {
+        let State::Done(result) = state else {
+            continue;
+        };
+        let entry = stored.entry(uri.as_slice().into()).or_default();
         let (ok, news) = match result {
-            Some(Ok(body)) => match update(entry, uri, body, now, &mut log, r) {
+            Ok(body) => match update(entry, uri, body, now, &mut log, r) {
                 Update::Keys => (true, false),
                 Update::Refused { news } => (false, news),
             },
-            Some(Err(reason)) => {
+            Err(reason) => {
                 log.error(
                     NGX_LOG_ERR,
                     0,
@@ -146,7 +161,6 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
                 );
                 (false, true)
             }
-            None => (false, false),
         };
         if news && entry.keys.is_some() {
             log.error(
@@ -160,29 +174,18 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
         }
         failed |= !ok && entry.keys.is_none();
     }
-    drop(stored);
+    drop(all);
 
-    // The URIs of this request, those that were fresh included.
-    let Some(uris) = evaluate(r, jcf.key_requests()) else {
-        return Keys::Ready {
-            keys: Vec::new(),
-            failed: true,
-        };
-    };
-    ready(mcf, &uris, &slot, failed)
+    ready(mcf, location, &fetch.uris, failed)
 }
 
-/// The keys stored for `uris`.
-fn ready(
-    mcf: &crate::conf::MainConf,
-    uris: &[Vec<u8>],
-    slot: &impl Fn(&[u8]) -> Box<[u8]>,
-    mut failed: bool,
-) -> Keys {
-    let stored = mcf.fetched_keys.0.borrow();
+/// The keys stored for `uris` of the location.
+fn ready(mcf: &crate::conf::MainConf, location: usize, uris: &[Vec<u8>], mut failed: bool) -> Keys {
+    let all = mcf.fetched_keys.0.borrow();
+    let stored = all.get(&location);
     let mut keys = Vec::with_capacity(uris.len());
     for uri in uris {
-        match stored.get(&slot(uri)).and_then(|s| s.keys.clone()) {
+        match stored.and_then(|s| s.get(uri.as_slice())?.keys.clone()) {
             Some(k) => keys.push(k),
             None => failed = true,
         }
@@ -293,9 +296,12 @@ fn keep(r: &ngx_http_request_t, fetch: KeyFetch) {
     }
 }
 
-/// Starts a GET subrequest to each URI, its response kept in memory.
-fn start(r: &mut ngx_http_request_t, uris: Vec<Vec<u8>>) -> Option<KeyFetch> {
-    for (index, uri) in uris.iter().enumerate() {
+/// Starts a GET subrequest to each URI whose keys are not fresh, its response kept in memory.
+fn start(r: &mut ngx_http_request_t, fetch: KeyFetch) -> Option<KeyFetch> {
+    for (index, uri) in fetch.uris.iter().enumerate() {
+        if !matches!(fetch.states[index], State::Running) {
+            continue;
+        }
         let (path, args) = match uri.iter().position(|&c| c == b'?') {
             Some(q) => (&uri[..q], Some(&uri[q + 1..])),
             None => (&uri[..], None),
@@ -337,10 +343,7 @@ fn start(r: &mut ngx_http_request_t, uris: Vec<Vec<u8>>) -> Option<KeyFetch> {
             (*sr).method_name = ngx_string!("GET");
         }
     }
-    Some(KeyFetch {
-        results: vec![None; uris.len()],
-        uris,
-    })
+    Some(fetch)
 }
 
 /// Runs when a subrequest is finalized; it may run more than once, the last outcome counts.
@@ -364,8 +367,8 @@ unsafe extern "C" fn done(
             };
         if let Some(ctx) = ctx::get(sr) {
             if let Some(fetch) = ctx.key_fetch.borrow_mut().as_mut() {
-                if let Some(slot) = fetch.results.get_mut(index) {
-                    *slot = Some(outcome);
+                if let Some(state) = fetch.states.get_mut(index) {
+                    *state = State::Done(outcome);
                 }
             }
         }
