@@ -5,5 +5,7 @@
 pub mod basic;
 pub mod cache;
 pub mod htpasswd;
+pub mod http;
 pub mod jwt;
+pub mod key_url;
 pub mod keys;
