@@ -1,6 +1,6 @@
 //! Directives, configuration structures and their create/merge/init callbacks.
 
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void, CStr};
 use core::ptr;
 use std::rc::Rc;
@@ -56,9 +56,15 @@ impl HttpModule for Module {
     ) -> *mut c_char {
         // SAFETY: nginx passes this module's location configurations, made by create_loc_conf.
         let (prev, conf) = unsafe { (&*prev.cast::<LocConf>(), &mut *conf.cast::<LocConf>()) };
-        guard_conf(cf, || match conf.merge(prev) {
-            Ok(()) => NGX_CONF_OK,
-            Err(_) => NGX_CONF_ERROR,
+        guard_conf(cf, || {
+            if conf.merge(prev).is_err() {
+                return NGX_CONF_ERROR;
+            }
+            // SAFETY: nginx passes a valid configuration context.
+            match jwt::key_url::resolve(unsafe { &mut *cf }, &mut conf.jwt) {
+                Ok(()) => NGX_CONF_OK,
+                Err(()) => NGX_CONF_ERROR,
+            }
         })
     }
 }
@@ -185,6 +191,9 @@ pub struct MainConf {
     pub key_files: jwt::key_file::KeyFiles,
     /// The keys of locations with keys from run time, joined.
     pub key_sets: jwt::key_set::KeySets,
+    /// The sources of auth_jwt_key_url, one per URL and settings.
+    pub key_urls: RefCell<Vec<Rc<jwt::key_url::KeyUrl>>>,
+    pub ssl_contexts: jwt::key_url::SslContexts,
 }
 
 impl Default for MainConf {
@@ -200,6 +209,8 @@ impl Default for MainConf {
             fetched_keys: Default::default(),
             key_files: Default::default(),
             key_sets: Default::default(),
+            key_urls: RefCell::default(),
+            ssl_contexts: RefCell::default(),
         }
     }
 }
@@ -271,7 +282,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 18 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 20 + cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -315,6 +326,16 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         "auth_jwt_key_request",
         ANY_LOC_CONF | NGX_CONF_TAKE1,
         jwt::set_auth_jwt_key_request
+    ),
+    command!(
+        "auth_jwt_key_url",
+        ANY_LOC_CONF | NGX_CONF_1MORE,
+        jwt::key_url::set_auth_jwt_key_url
+    ),
+    command!(
+        "auth_jwt_ssl_trusted_certificate",
+        ANY_LOC_CONF | NGX_CONF_TAKE1,
+        jwt::key_url::set_auth_jwt_ssl_trusted_certificate
     ),
     command!(
         "auth_jwt_leeway",

@@ -2,7 +2,7 @@
 //! it survives internal redirects (which clear the ctx array; realip finds its ctx the same way)
 //! and subrequests see it too.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::ffi::c_void;
 use core::ptr;
 use std::rc::Rc;
@@ -22,6 +22,8 @@ pub struct RequestCtx {
     pub jwt: RefCell<Option<Result<Rc<Verified>, JwtError>>>,
     /// The subrequests of auth_jwt_key_request, while they run and when they are done.
     pub key_fetch: RefCell<Option<KeyFetch>>,
+    /// How often auth_jwt_key_url parked the request.
+    pub key_url_waits: Cell<u8>,
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,

@@ -8,17 +8,20 @@ mod guard;
 mod htpasswd;
 mod jwt;
 mod log;
+mod net;
 mod request;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 #[cfg(nginx_threads)]
 mod thread;
 mod user_file;
+mod wait;
 
 use core::ffi::c_void;
 use core::ptr::{addr_of, addr_of_mut};
 
-use ngx::ffi::{ngx_http_module_t, ngx_module_t, NGX_HTTP_MODULE};
+use ngx::core::Status;
+use ngx::ffi::{ngx_cycle_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE};
 use ngx::http::HttpModule;
 
 use crate::conf::Module;
@@ -42,5 +45,16 @@ pub static mut ngx_http_auth_rs_module: ngx_module_t = ngx_module_t {
     ctx: addr_of!(MODULE_CTX) as *mut c_void,
     commands: addr_of_mut!(conf::COMMANDS) as *mut _,
     type_: NGX_HTTP_MODULE as _,
+    init_process: Some(init_process),
     ..ngx_module_t::default()
 };
+
+/// A worker starts: it fetches the keys of auth_jwt_key_url.
+extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
+    // SAFETY: nginx passes the worker's cycle.
+    let cycle = unsafe { &*cycle };
+    match guard::catch(|| jwt::key_url::start_all(cycle)) {
+        Ok(()) => Status::NGX_OK.into(),
+        Err(_) => Status::NGX_ERROR.into(),
+    }
+}

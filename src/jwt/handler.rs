@@ -13,6 +13,7 @@ use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 use super::key_file;
 use super::key_request::{self, Keys};
 use super::key_set::{KeySet, Part};
+use super::key_url;
 use super::JwtConf;
 use crate::conf::{str_bytes, LocConf, Module};
 use crate::ctx;
@@ -71,6 +72,20 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let result = verify_cached(lcf, joined.as_deref(), str_bytes(&token), now, r);
 
+    // A key the provider has just added: fetch its keys again, once per cooldown.
+    if !jcf.key_urls().is_empty() && result.as_ref().is_err_and(|e| jcf.new_key_may_help(e)) {
+        let Some(mut waits) = ctx::get_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        };
+        let parked = key_url::refetch_for_unknown_kid(r, jcf, &mut waits);
+        if let Some(ctx) = ctx::get(r) {
+            ctx.key_url_waits.set(waits);
+        }
+        if parked {
+            return Status::NGX_AGAIN.into();
+        }
+    }
+
     if let Err(err) = &result {
         match err {
             JwtError::Missing => log.error(NGX_LOG_INFO, 0, format_args!("no JWT was provided")),
@@ -126,6 +141,7 @@ fn run_time_keys(
     now: i64,
 ) -> Result<Rc<KeySet>, ngx_int_t> {
     let files = key_file::keys(r, jcf, log);
+    let mut url_failed = false;
     let (fetched, fetch_failed) = if jcf.key_requests().is_empty() {
         (Vec::new(), false)
     } else {
@@ -134,6 +150,23 @@ fn run_time_keys(
             Keys::Pending => return Err(Status::NGX_AGAIN.into()),
         }
     };
+    let mut urls = Vec::new();
+    if !jcf.key_urls().is_empty() {
+        let Some(mut waits) = ctx::get_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
+            return Err(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+        };
+        let keys = key_url::keys(r, jcf, &mut waits);
+        if let Some(ctx) = ctx::get(r) {
+            ctx.key_url_waits.set(waits);
+        }
+        match keys {
+            key_url::Keys::Ready { keys, failed } => {
+                urls = keys;
+                url_failed = failed;
+            }
+            key_url::Keys::Wait => return Err(Status::NGX_AGAIN.into()),
+        }
+    }
     let parts = files
         .found
         .iter()
@@ -145,6 +178,10 @@ fn run_time_keys(
             keys: &f.keys,
             generation: f.generation,
         }))
+        .chain(urls.iter().map(|u| Part {
+            keys: &u.keys,
+            generation: u.generation,
+        }))
         .collect::<Vec<_>>();
     let Some(mcf) = Module::main_conf(r) else {
         return Err(Status::NGX_ERROR.into());
@@ -152,7 +189,7 @@ fn run_time_keys(
     let set = mcf.key_sets.join(jcf, &parts);
 
     // Without any key, a source that failed is the server's fault, not the token's.
-    if set.keys.is_empty() && (files.failed || fetch_failed) {
+    if set.keys.is_empty() && (files.failed || fetch_failed || url_failed) {
         log.error(
             NGX_LOG_ERR,
             0,

@@ -4,6 +4,7 @@ mod handler;
 pub mod key_file;
 pub mod key_request;
 pub mod key_set;
+pub mod key_url;
 pub mod variables;
 
 use core::ffi::{c_char, c_void};
@@ -40,6 +41,11 @@ pub struct JwtConf {
     key_files: Option<Rc<Vec<KeyFile>>>,
     /// URIs of `auth_jwt_key_request`.
     key_requests: Option<Rc<Vec<*mut ngx_http_complex_value_t>>>,
+    /// `auth_jwt_key_url` as written, and the sources they are once merged.
+    key_url_specs: Option<Rc<Vec<key_url::Spec>>>,
+    key_urls: Option<Rc<Vec<Rc<key_url::KeyUrl>>>>,
+    /// `auth_jwt_ssl_trusted_certificate`, its full name.
+    ssl_trusted: Option<Vec<u8>>,
     /// Seconds that keys fetched by subrequests are used without fetching them again.
     key_cache: Option<u64>,
     leeway: Option<u64>,
@@ -60,6 +66,9 @@ impl Default for JwtConf {
             keys: None,
             key_files: None,
             key_requests: None,
+            key_url_specs: None,
+            key_urls: None,
+            ssl_trusted: None,
             key_cache: None,
             leeway: None,
             algorithms: None,
@@ -85,9 +94,13 @@ impl JwtConf {
         self.key_requests.as_deref().map_or(&[], Vec::as_slice)
     }
 
+    pub fn key_urls(&self) -> &[Rc<key_url::KeyUrl>] {
+        self.key_urls.as_deref().map_or(&[], Vec::as_slice)
+    }
+
     /// Whether keys come only from files read with the configuration.
     pub fn keys_are_static(&self) -> bool {
-        self.key_files.is_none() && self.key_requests.is_none()
+        self.key_files.is_none() && self.key_requests.is_none() && self.key_url_specs.is_none()
     }
 
     pub fn key_cache(&self) -> u64 {
@@ -109,6 +122,17 @@ impl JwtConf {
         }
     }
 
+    /// Whether a key added by the provider could change the verdict: a kid no key has, or an
+    /// algorithm that only the keys' types rule out.
+    pub fn new_key_may_help(&self, err: &auth_core::jwt::JwtError) -> bool {
+        use auth_core::jwt::JwtError;
+        match err {
+            JwtError::UnknownKey => true,
+            JwtError::AlgNotAllowed(alg) => self.algorithms.is_none() && alg.parse::<Alg>().is_ok(),
+            _ => false,
+        }
+    }
+
     pub fn requires(&self) -> &[Require] {
         self.requires.as_deref().map_or(&[], Vec::as_slice)
     }
@@ -118,10 +142,18 @@ impl JwtConf {
             self.realm = prev.realm;
             self.token = prev.token;
         }
-        if self.keys.is_none() && self.key_files.is_none() && self.key_requests.is_none() {
+        if self.keys.is_none()
+            && self.key_files.is_none()
+            && self.key_requests.is_none()
+            && self.key_url_specs.is_none()
+        {
             self.keys = prev.keys.clone();
             self.key_files = prev.key_files.clone();
             self.key_requests = prev.key_requests.clone();
+            self.key_url_specs = prev.key_url_specs.clone();
+        }
+        if self.ssl_trusted.is_none() {
+            self.ssl_trusted = prev.ssl_trusted.clone();
         }
         self.key_cache = self.key_cache.or(prev.key_cache);
         if self.requires.is_none() {
@@ -143,12 +175,15 @@ impl JwtConf {
     }
 }
 
-fn conf<'a>(cf: *mut ngx_conf_t, conf: *mut c_void) -> (&'a mut ngx_conf_t, &'a mut JwtConf) {
+pub(crate) fn conf<'a>(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+) -> (&'a mut ngx_conf_t, &'a mut JwtConf) {
     // SAFETY: nginx passes a valid configuration context and this module's LocConf.
     unsafe { (&mut *cf, &mut (*conf.cast::<LocConf>()).jwt) }
 }
 
-fn text(arg: &ngx_str_t) -> Result<&str, String> {
+pub(crate) fn text(arg: &ngx_str_t) -> Result<&str, String> {
     core::str::from_utf8(str_bytes(arg)).map_err(|_| "invalid UTF-8".to_owned())
 }
 

@@ -1,0 +1,481 @@
+//! `auth_jwt_key_url`: JWK Sets fetched from an identity provider by each worker, in the
+//! background, with nginx's resolver and TLS. A request never waits on the network except for
+//! the first fetch after the worker started and for a refetch that a token with an unknown
+//! `kid` asked for; both are bounded by the URL's timeout.
+
+use core::cell::RefCell;
+use core::ffi::{c_char, c_void};
+use core::time::Duration;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth_core::http::Url;
+use auth_core::key_url::{Document, Schedule, DEFAULT_COOLDOWN};
+use auth_core::keys::{self, fingerprint, Key, KeyFormat};
+use ngx::ffi::{
+    ngx_command_t, ngx_conf_full_name, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_exiting,
+    ngx_http_request_t, ngx_msec_t, ngx_quit, ngx_ssl_t, ngx_str_t, ngx_terminate, NGX_LOG_EMERG,
+    NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
+};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+
+use super::JwtConf;
+use crate::conf::{args, done, parse_seconds, str_bytes, Module};
+use crate::log::Sink;
+use crate::net::client::{self, FetchError, Reach};
+use crate::net::{self, ssl};
+use crate::wait::Waiters;
+
+/// The largest document accepted.
+const MAX_BODY: usize = 1024 * 1024;
+const DEFAULT_TIMEOUT: u64 = 10;
+
+/// `auth_jwt_key_url` as written.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Spec {
+    url: Url,
+    schedule: Schedule,
+    timeout: u64,
+    /// Where the directive is, for errors found when the configuration is merged.
+    at: String,
+}
+
+/// One URL with the TLS and resolver settings of where it is used; shared by the locations
+/// that have the same. The state is each worker's own.
+pub struct KeyUrl {
+    spec: Spec,
+    trusted: Vec<u8>,
+    reach: Reach,
+    state: RefCell<State>,
+    waiters: Waiters,
+}
+
+#[derive(Default)]
+struct State {
+    keys: Option<Rc<UrlKeys>>,
+    /// A task of this worker fetches in the background.
+    started: bool,
+    fetching: bool,
+    /// A fetch has ended since the worker started, well or not.
+    attempted: bool,
+    /// When a token with an unknown kid last made it fetch (ms).
+    refetched: Option<i64>,
+    /// The fingerprint of the last document that gave no keys: not parsed or logged again.
+    refused: Option<[u8; 32]>,
+}
+
+pub struct UrlKeys {
+    pub keys: Vec<Key>,
+    pub generation: u64,
+    fingerprint: [u8; 32],
+}
+
+/// The directive: `auth_jwt_key_url url [refresh=time] [cooldown=time] [timeout=time]`.
+pub fn set_auth_jwt_key_url(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = super::conf(cf, c);
+    let result = (|| {
+        let args = args(cf);
+        let text = super::text(&args[1])?;
+        let url = Url::parse(text).map_err(|err| format!("invalid URL \"{text}\": {err}"))?;
+        let mut schedule = Schedule {
+            refresh: None,
+            cooldown: DEFAULT_COOLDOWN,
+        };
+        let mut timeout = DEFAULT_TIMEOUT;
+        for arg in &args[2..] {
+            let arg = str_bytes(arg);
+            let (name, value) = match arg.iter().position(|&c| c == b'=') {
+                Some(eq) => (&arg[..eq], &arg[eq + 1..]),
+                None => (arg, &b""[..]),
+            };
+            let seconds = parse_seconds(value);
+            match (name, seconds) {
+                (b"refresh", Some(s)) if s > 0 => schedule.refresh = Some(s),
+                (b"cooldown", Some(s)) if s > 0 => schedule.cooldown = s,
+                (b"timeout", Some(s)) if s > 0 => timeout = s,
+                _ => return Err(format!("invalid parameter \"{}\"", arg.escape_ascii())),
+            }
+        }
+        // SAFETY: while a directive is parsed, conf_file is the file being read.
+        let at = unsafe {
+            let file = &*cf.conf_file;
+            format!(
+                "{}:{}",
+                str_bytes(&file.file.name).escape_ascii(),
+                file.line
+            )
+        };
+        let specs = jcf.key_url_specs.get_or_insert_with(Rc::default);
+        Rc::get_mut(specs).ok_or("key URLs are shared")?.push(Spec {
+            url,
+            schedule,
+            timeout,
+            at,
+        });
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+/// `auth_jwt_ssl_trusted_certificate file`: the certificates that key URLs over https are
+/// verified with, instead of the system's.
+pub fn set_auth_jwt_ssl_trusted_certificate(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    let (cf, jcf) = super::conf(cf, c);
+    if jcf.ssl_trusted.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = (|| {
+        let mut name: ngx_str_t = args(cf)[1];
+        // SAFETY: cf.cycle is the cycle being configured; the full name goes in its pool.
+        if unsafe { ngx_conf_full_name(cf.cycle, &mut name, 1) } != 0 {
+            return Err("out of memory".to_owned());
+        }
+        let path = str_bytes(&name).to_vec();
+        let os = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path);
+        std::fs::File::open(os)
+            .map_err(|err| format!("cannot read \"{}\": {err}", path.escape_ascii()))?;
+        jcf.ssl_trusted = Some(path);
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+/// Gives the location its key URLs, each with the TLS context and resolver in effect there;
+/// a URL used the same way elsewhere is the same source.
+pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
+    let Some(specs) = jcf.key_url_specs.clone() else {
+        return Ok(());
+    };
+    let Some(clcf) = NgxHttpCoreModule::location_conf(cf) else {
+        return Err(());
+    };
+    let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
+    let Some(mcf) = Module::main_conf(cf) else {
+        return Err(());
+    };
+    let trusted = jcf.ssl_trusted.clone().unwrap_or_default();
+    let mut sources = Vec::with_capacity(specs.len());
+    for spec in specs.iter() {
+        let fail = |cf: &mut ngx_conf_t, why: &str| {
+            Sink::Log(cf.log).error(
+                NGX_LOG_EMERG,
+                0,
+                format_args!("\"auth_jwt_key_url\": {why} in {}", spec.at),
+            );
+        };
+        // SAFETY: the core module gave every location a resolver, maybe one without servers.
+        let has_resolver = unsafe { resolver.as_ref() }.is_some_and(|r| r.connections.nelts > 0);
+        if !spec.url.host_is_address() && !has_resolver {
+            fail(
+                cf,
+                &format!(
+                    "no resolver defined to resolve \"{}\"; add \"resolver\" or use an address",
+                    spec.url.host
+                ),
+            );
+            return Err(());
+        }
+        let known = mcf
+            .key_urls
+            .borrow()
+            .iter()
+            .find(|k| {
+                k.spec.url == spec.url
+                    && k.spec.schedule == spec.schedule
+                    && k.spec.timeout == spec.timeout
+                    && k.trusted == trusted
+                    && k.reach.resolver == resolver
+            })
+            .cloned();
+        let source = match known {
+            Some(source) => source,
+            None => {
+                let ssl = if spec.url.https {
+                    match ssl_context(cf, &mcf.ssl_contexts, &trusted) {
+                        Ok(ssl) => ssl,
+                        Err(why) => {
+                            fail(cf, &why);
+                            return Err(());
+                        }
+                    }
+                } else {
+                    core::ptr::null_mut()
+                };
+                let source = Rc::new(KeyUrl {
+                    spec: spec.clone(),
+                    trusted: trusted.clone(),
+                    reach: Reach {
+                        ssl,
+                        resolver,
+                        resolver_timeout,
+                        timeout: Duration::from_secs(spec.timeout),
+                        max_body: MAX_BODY,
+                    },
+                    state: RefCell::default(),
+                    waiters: Waiters::default(),
+                });
+                mcf.key_urls.borrow_mut().push(source.clone());
+                source
+            }
+        };
+        sources.push(source);
+    }
+    jcf.key_urls = Some(Rc::new(sources));
+    Ok(())
+}
+
+/// TLS contexts by trusted certificate file, one each per configuration.
+pub type SslContexts = RefCell<Vec<(Vec<u8>, *mut ngx_ssl_t)>>;
+
+fn ssl_context(
+    cf: &mut ngx_conf_t,
+    contexts: &SslContexts,
+    trusted: &[u8],
+) -> Result<*mut ngx_ssl_t, String> {
+    if let Some((_, ssl)) = contexts.borrow().iter().find(|(t, _)| t == trusted) {
+        return Ok(*ssl);
+    }
+    let ssl = ssl::client_context(cf, trusted)?;
+    contexts.borrow_mut().push((trusted.to_vec(), ssl));
+    Ok(ssl)
+}
+
+/// Starts this worker's fetches: called when the worker starts.
+pub fn start_all(cycle: &ngx_cycle_t) {
+    let Some(mcf) = Module::main_conf(cycle) else {
+        return;
+    };
+    for source in mcf.key_urls.borrow().iter() {
+        source.start();
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn cycle_log() -> Sink<'static> {
+    // SAFETY: the cycle's log lives as long as the worker.
+    Sink::Log(unsafe { (*ngx_cycle).log })
+}
+
+fn shutting_down() -> bool {
+    // SAFETY: plain flags that the worker's signal handlers set.
+    unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
+}
+
+impl KeyUrl {
+    /// Starts the background task of this worker, once.
+    fn start(self: &Rc<Self>) {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.started {
+                return;
+            }
+            state.started = true;
+        }
+        let source = self.clone();
+        // SAFETY: reading the current cycle's address.
+        let cycle = unsafe { ngx_cycle };
+        net::spawn("auth_jwt_key_url", async move {
+            // SAFETY: as above.
+            while !shutting_down() && unsafe { ngx_cycle } == cycle {
+                let next = source.fetch().await;
+                ngx::async_::sleep(Duration::from_secs(next)).await;
+            }
+        });
+    }
+
+    /// Fetches the keys once; seconds until the next fetch.
+    async fn fetch(self: &Rc<Self>) -> u64 {
+        {
+            let mut state = self.state.borrow_mut();
+            if state.fetching {
+                return self.spec.schedule.retry_after();
+            }
+            state.fetching = true;
+        }
+        let url = &self.spec.url;
+        let result = self.fetch_jwks().await;
+        let next = match result {
+            Ok((body, max_age)) => {
+                self.take(&body);
+                self.spec.schedule.refresh_after(max_age)
+            }
+            Err(err) => {
+                let kept = if self.state.borrow().keys.is_some() {
+                    ", the keys fetched before stay in use"
+                } else {
+                    ""
+                };
+                cycle_log().error(
+                    NGX_LOG_ERR,
+                    0,
+                    format_args!("auth_jwt_key_url: fetching \"{url}\" failed: {err}{kept}"),
+                );
+                self.spec.schedule.retry_after()
+            }
+        };
+        {
+            let mut state = self.state.borrow_mut();
+            state.fetching = false;
+            state.attempted = true;
+        }
+        self.waiters.wake_all();
+        next
+    }
+
+    /// The JWK Set's body and `max-age`, through the discovery document if the URL is one.
+    async fn fetch_jwks(&self) -> Result<(Vec<u8>, Option<u64>), String> {
+        let mut url = self.spec.url.clone();
+        for _ in 0..2 {
+            let response = client::get(&url, &self.reach, "fetching keys")
+                .await
+                .map_err(|err: FetchError| err.to_string())?;
+            if response.status != 200 {
+                return Err(format!("\"{url}\" answered {}", response.status));
+            }
+            match Document::read(&url, &response.body) {
+                Ok(Document::Jwks) => {
+                    let max_age = response.max_age();
+                    return Ok((response.body, max_age));
+                }
+                Ok(Document::Discovery(jwks)) if url == self.spec.url => url = jwks,
+                Ok(Document::Discovery(_)) => {
+                    return Err(format!("\"{url}\" is a discovery document, not a JWK Set"))
+                }
+                Err(err) => return Err(format!("\"{url}\": {err}")),
+            }
+        }
+        Err("too many documents".into())
+    }
+
+    /// Parses a JWK Set unless it is the one in use or the one refused last.
+    fn take(&self, body: &[u8]) {
+        let url = &self.spec.url;
+        let fp = fingerprint(&[body]);
+        let mut state = self.state.borrow_mut();
+        if state.keys.as_ref().is_some_and(|k| k.fingerprint == fp) || state.refused == Some(fp) {
+            return;
+        }
+        match keys::load(body, Some(KeyFormat::Jwks)) {
+            Ok(loaded) => {
+                let mut log = cycle_log();
+                for skipped in &loaded.skipped {
+                    log.error(
+                        NGX_LOG_WARN,
+                        0,
+                        format_args!("auth_jwt_key_url: \"{url}\": {skipped}, skipped"),
+                    );
+                }
+                log.error(
+                    NGX_LOG_INFO,
+                    0,
+                    format_args!(
+                        "auth_jwt_key_url: \"{url}\": {} keys in use",
+                        loaded.keys.len()
+                    ),
+                );
+                state.keys = Some(Rc::new(UrlKeys {
+                    keys: loaded.keys,
+                    generation: crate::file_cache::next_generation(),
+                    fingerprint: fp,
+                }));
+                state.refused = None;
+            }
+            Err(err) => {
+                state.refused = Some(fp);
+                let kept = if state.keys.is_some() {
+                    ", the keys fetched before stay in use"
+                } else {
+                    ""
+                };
+                cycle_log().error(
+                    NGX_LOG_ERR,
+                    0,
+                    format_args!("auth_jwt_key_url: \"{url}\": {err}{kept}"),
+                );
+            }
+        }
+    }
+
+    fn limit(&self) -> ngx_msec_t {
+        (self.spec.timeout * 1000 + 1000) as ngx_msec_t
+    }
+}
+
+/// What the key URLs of a location give a request.
+pub enum Keys {
+    Ready {
+        keys: Vec<Rc<UrlKeys>>,
+        /// A URL has no keys because its fetches failed.
+        failed: bool,
+    },
+    /// The request is parked until a first fetch ends.
+    Wait,
+}
+
+/// Waits allowed per request, whatever they wait for.
+const MAX_WAITS: u8 = 32;
+
+pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> Keys {
+    let mut out = Vec::new();
+    let mut failed = false;
+    for source in jcf.key_urls() {
+        source.start();
+        let state = source.state.borrow();
+        if let Some(keys) = &state.keys {
+            out.push(keys.clone());
+        } else if !state.attempted && *waits < MAX_WAITS {
+            drop(state);
+            if source.waiters.park(r, source.limit()) {
+                *waits += 1;
+                return Keys::Wait;
+            }
+            failed = true;
+        } else {
+            failed = true;
+        }
+    }
+    Keys::Ready { keys: out, failed }
+}
+
+/// For a token whose kid no key has: parks the request until a URL is fetched again, unless
+/// each was fetched for that reason within its cooldown. True when parked.
+pub fn refetch_for_unknown_kid(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> bool {
+    if *waits >= MAX_WAITS {
+        return false;
+    }
+    let now = now_ms();
+    for source in jcf.key_urls() {
+        let mut state = source.state.borrow_mut();
+        if !state.fetching {
+            if !source.spec.schedule.may_refetch(state.refetched, now) {
+                continue;
+            }
+            state.refetched = Some(now);
+            drop(state);
+            let fetching = source.clone();
+            net::spawn("auth_jwt_key_url", async move {
+                fetching.fetch().await;
+            });
+        } else {
+            drop(state);
+        }
+        if source.state.borrow().fetching && source.waiters.park(r, source.limit()) {
+            *waits += 1;
+            return true;
+        }
+    }
+    false
+}
