@@ -46,7 +46,16 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-        guard_init(cf, insert_handlers)
+        guard_init(cf, |cf| {
+            let rc = insert_handlers(cf);
+            if rc != Status::NGX_OK.0 {
+                return rc;
+            }
+            match jwt::key_url::add_zone(cf) {
+                Ok(()) => Status::NGX_OK.into(),
+                Err(()) => Status::NGX_ERROR.into(),
+            }
+        })
     }
 
     unsafe extern "C" fn merge_loc_conf(
@@ -194,6 +203,8 @@ pub struct MainConf {
     /// The sources of auth_jwt_key_url, one per URL and settings.
     pub key_urls: RefCell<Vec<Rc<jwt::key_url::KeyUrl>>>,
     pub ssl_contexts: jwt::key_url::SslContexts,
+    /// `auth_jwt_key_url_zone`; 0: the default.
+    pub key_url_zone_size: Cell<usize>,
 }
 
 impl Default for MainConf {
@@ -211,6 +222,7 @@ impl Default for MainConf {
             key_sets: Default::default(),
             key_urls: RefCell::default(),
             ssl_contexts: RefCell::default(),
+            key_url_zone_size: Cell::new(0),
         }
     }
 }
@@ -282,7 +294,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 20 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 21 + cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -331,6 +343,12 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         "auth_jwt_key_url",
         ANY_LOC_CONF | NGX_CONF_1MORE,
         jwt::key_url::set_auth_jwt_key_url
+    ),
+    command!(
+        "auth_jwt_key_url_zone",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+        jwt::key_url::set_auth_jwt_key_url_zone,
+        NGX_HTTP_MAIN_CONF_OFFSET
     ),
     command!(
         "auth_jwt_ssl_trusted_certificate",

@@ -3,7 +3,7 @@
 //! the first fetch after the worker started and for a refetch that a token with an unknown
 //! `kid` asked for; both are bounded by the URL's timeout.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void};
 use core::time::Duration;
 use std::rc::Rc;
@@ -14,8 +14,8 @@ use auth_core::key_url::{Document, Schedule, DEFAULT_COOLDOWN};
 use auth_core::keys::{self, fingerprint, Key, KeyFormat};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_full_name, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_exiting,
-    ngx_http_request_t, ngx_msec_t, ngx_quit, ngx_ssl_t, ngx_str_t, ngx_terminate, NGX_LOG_EMERG,
-    NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
+    ngx_http_request_t, ngx_msec_t, ngx_pagesize, ngx_parse_size, ngx_quit, ngx_ssl_t, ngx_str_t,
+    ngx_terminate, NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
@@ -26,8 +26,12 @@ use crate::net::client::{self, FetchError, Reach};
 use crate::net::{self, ssl};
 use crate::wait::Waiters;
 
+use zone::Zone;
+
+pub mod zone;
+
 /// The largest document accepted.
-const MAX_BODY: usize = 1024 * 1024;
+const MAX_BODY: usize = 256 * 1024;
 const DEFAULT_TIMEOUT: u64 = 10;
 
 /// `auth_jwt_key_url` as written.
@@ -45,6 +49,9 @@ pub struct Spec {
 pub struct KeyUrl {
     spec: Spec,
     trusted: Vec<u8>,
+    /// The URL's entry in the zone: a digest of the URL and the trusted certificates.
+    id: [u8; 32],
+    zone: Cell<Option<Zone>>,
     reach: Reach,
     state: RefCell<State>,
     waiters: Waiters,
@@ -53,15 +60,22 @@ pub struct KeyUrl {
 #[derive(Default)]
 struct State {
     keys: Option<Rc<UrlKeys>>,
-    /// A task of this worker fetches in the background.
+    /// A task of this worker refreshes in the background.
     started: bool,
-    fetching: bool,
-    /// A fetch has ended since the worker started, well or not.
-    attempted: bool,
-    /// When a token with an unknown kid last made it fetch (ms).
-    refetched: Option<i64>,
+    /// A task of this worker waits for another worker's fetch.
+    watching: bool,
     /// The fingerprint of the last document that gave no keys: not parsed or logged again.
     refused: Option<[u8; 32]>,
+}
+
+/// What a worker may do about a URL, as the zone says.
+enum Claim {
+    /// This worker fetches now.
+    Fetch,
+    /// Another worker is fetching.
+    Busy,
+    /// Nothing to do yet.
+    NotDue,
 }
 
 pub struct UrlKeys {
@@ -209,9 +223,16 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
                 } else {
                     core::ptr::null_mut()
                 };
+                if mcf.key_urls.borrow().len() >= zone::MAX_URLS {
+                    fail(cf, &format!("more than {} distinct URLs", zone::MAX_URLS));
+                    return Err(());
+                }
+                let id = fingerprint(&[spec.url.to_string().as_bytes(), &trusted]);
                 let source = Rc::new(KeyUrl {
                     spec: spec.clone(),
                     trusted: trusted.clone(),
+                    id,
+                    zone: Cell::new(None),
                     reach: Reach {
                         ssl,
                         resolver,
@@ -229,6 +250,56 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
         sources.push(source);
     }
     jcf.key_urls = Some(Rc::new(sources));
+    Ok(())
+}
+
+/// `auth_jwt_key_url_zone size`: the shared memory zone's size.
+pub fn set_auth_jwt_key_url_zone(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    _c: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context.
+    let cf = unsafe { &mut *cf };
+    let result = (|| {
+        let mcf = Module::main_conf(cf).ok_or("no main configuration")?;
+        if mcf.key_url_zone_size.get() != 0 {
+            return Err("is duplicate".to_owned());
+        }
+        let mut value: ngx_str_t = args(cf)[1];
+        // SAFETY: value points to the directive's argument.
+        let size = unsafe { ngx_parse_size(&mut value) };
+        // SAFETY: reading the page size nginx found at start.
+        let min = 8 * unsafe { ngx_pagesize };
+        if size < 0 || (size as usize) < min {
+            return Err(format!(
+                "invalid size \"{}\"; at least {}k",
+                str_bytes(&args(cf)[1]).escape_ascii(),
+                min / 1024
+            ));
+        }
+        mcf.key_url_zone_size.set(size as usize);
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+/// Adds the zone when the configuration has key URLs: after the locations are merged.
+pub fn add_zone(cf: &mut ngx_conf_t) -> Result<(), ()> {
+    let Some(mcf) = Module::main_conf(cf) else {
+        return Err(());
+    };
+    if mcf.key_urls.borrow().is_empty() {
+        return Ok(());
+    }
+    let size = match mcf.key_url_zone_size.get() {
+        0 => zone::DEFAULT_SIZE,
+        size => size,
+    };
+    let zone = Zone::add(cf, size, mcf).ok_or(())?;
+    for source in mcf.key_urls.borrow().iter() {
+        source.set_zone(zone);
+    }
     Ok(())
 }
 
@@ -275,6 +346,18 @@ fn shutting_down() -> bool {
 }
 
 impl KeyUrl {
+    pub fn zone_id(&self) -> &[u8; 32] {
+        &self.id
+    }
+
+    pub fn set_zone(&self, zone: Zone) {
+        self.zone.set(Some(zone));
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut zone::Entry, zone::Slab) -> T) -> Option<T> {
+        self.zone.get()?.with(&self.id, f)
+    }
+
     /// Starts the background task of this worker, once.
     fn start(self: &Rc<Self>) {
         {
@@ -290,29 +373,141 @@ impl KeyUrl {
         net::spawn("auth_jwt_key_url", async move {
             // SAFETY: as above.
             while !shutting_down() && unsafe { ngx_cycle } == cycle {
-                let next = source.fetch().await;
-                ngx::async_::sleep(Duration::from_secs(next)).await;
+                let now = now_ms();
+                if let Claim::Fetch = source.claim(now, false) {
+                    source.fetch().await;
+                } else {
+                    source.sync();
+                    if !source.pending(now) {
+                        source.waiters.wake_all();
+                    }
+                }
+                let now = now_ms();
+                let next = source.next_wake(now).saturating_sub(now).max(100);
+                ngx::async_::sleep(Duration::from_millis(next as u64)).await;
             }
         });
     }
 
-    /// Fetches the keys once; seconds until the next fetch.
-    async fn fetch(self: &Rc<Self>) -> u64 {
+    /// Until another worker's fetch ends, looks at the zone every 100 ms; then wakes the
+    /// requests of this worker that wait.
+    fn watch(self: &Rc<Self>) {
         {
             let mut state = self.state.borrow_mut();
-            if state.fetching {
-                return self.spec.schedule.retry_after();
+            if state.watching {
+                return;
             }
-            state.fetching = true;
+            state.watching = true;
         }
+        let source = self.clone();
+        net::spawn("auth_jwt_key_url", async move {
+            while source.pending(now_ms()) && !shutting_down() {
+                ngx::async_::sleep(Duration::from_millis(100)).await;
+            }
+            source.sync();
+            source.state.borrow_mut().watching = false;
+            source.waiters.wake_all();
+        });
+    }
+
+    /// Whether this worker may fetch now: a fetch is due (or a token has an unknown kid and
+    /// the cooldown has passed) and no other worker is fetching.
+    fn claim(&self, now: i64, unknown_kid: bool) -> Claim {
+        let cooldown = (self.spec.schedule.cooldown * 1000) as i64;
+        let lease = self.limit() as i64;
+        let claim = self.with(|e, _| {
+            if e.lease_until > now {
+                return Claim::Busy;
+            }
+            if unknown_kid {
+                if e.refetched != 0 && now.saturating_sub(e.refetched) < cooldown {
+                    return Claim::NotDue;
+                }
+                e.refetched = now;
+            } else if e.next_fetch > now {
+                return Claim::NotDue;
+            }
+            e.lease_until = now + lease;
+            Claim::Fetch
+        });
+        match claim {
+            Some(claim) => claim,
+            // Without the zone a worker fetches for itself, but never for a kid.
+            None if unknown_kid => Claim::NotDue,
+            None => Claim::Fetch,
+        }
+    }
+
+    /// A first fetch has not ended yet, or one is running.
+    fn pending(&self, now: i64) -> bool {
+        self.with(|e, _| e.lease_until > now || e.next_fetch == 0)
+            .unwrap_or(false)
+    }
+
+    /// When the background task looks again (ms since the epoch).
+    fn next_wake(&self, now: i64) -> i64 {
+        let refresh = (self.spec.schedule.retry_after() * 1000) as i64;
+        self.with(|e, _| {
+            if e.lease_until > now {
+                now + 100
+            } else {
+                e.next_fetch
+            }
+        })
+        .unwrap_or(now + refresh)
+    }
+
+    /// Parses the zone's document if it is not the one in use; true when the keys changed.
+    fn sync(&self) -> bool {
+        let local = self.state.borrow().keys.as_ref().map(|k| k.generation);
+        let in_use = self.state.borrow().keys.as_ref().map(|k| k.fingerprint);
+        let body = self
+            .with(|e, _| {
+                let newer = e.fetched != 0 && Some(e.fingerprint) != in_use && !e.body().is_empty();
+                newer.then(|| e.body().to_vec())
+            })
+            .flatten();
+        if let Some(body) = body {
+            self.take(&body);
+        }
+        self.state.borrow().keys.as_ref().map(|k| k.generation) != local
+    }
+
+    /// Fetches the keys for all workers, this one holding the lease; wakes the requests of
+    /// this worker that wait.
+    async fn fetch(self: &Rc<Self>) {
         let url = &self.spec.url;
         let result = self.fetch_jwks().await;
-        let next = match result {
+        let now = now_ms();
+        match result {
             Ok((body, max_age)) => {
+                let fp = fingerprint(&[&body]);
+                let refresh = (self.spec.schedule.refresh_after(max_age) * 1000) as i64;
+                let stored = self.with(|e, slab| {
+                    e.lease_until = 0;
+                    e.fetched = now;
+                    e.next_fetch = now + refresh;
+                    e.fingerprint == fp && !e.body().is_empty() || e.store(&slab, &body, fp)
+                });
+                if stored == Some(false) {
+                    cycle_log().error(
+                        NGX_LOG_ERR,
+                        0,
+                        format_args!(
+                            "auth_jwt_key_url: \"{url}\": no room for {} bytes in the shared zone; \
+                             other workers keep the keys they have",
+                            body.len()
+                        ),
+                    );
+                }
                 self.take(&body);
-                self.spec.schedule.refresh_after(max_age)
             }
             Err(err) => {
+                let retry = (self.spec.schedule.retry_after() * 1000) as i64;
+                self.with(|e, _| {
+                    e.lease_until = 0;
+                    e.next_fetch = now + retry;
+                });
                 let kept = if self.state.borrow().keys.is_some() {
                     ", the keys fetched before stay in use"
                 } else {
@@ -323,16 +518,9 @@ impl KeyUrl {
                     0,
                     format_args!("auth_jwt_key_url: fetching \"{url}\" failed: {err}{kept}"),
                 );
-                self.spec.schedule.retry_after()
             }
-        };
-        {
-            let mut state = self.state.borrow_mut();
-            state.fetching = false;
-            state.attempted = true;
         }
         self.waiters.wake_all();
-        next
     }
 
     /// The JWK Set's body and `max-age`, through the discovery document if the URL is one.
@@ -382,8 +570,9 @@ impl KeyUrl {
                     NGX_LOG_INFO,
                     0,
                     format_args!(
-                        "auth_jwt_key_url: \"{url}\": {} keys in use",
-                        loaded.keys.len()
+                        "auth_jwt_key_url: \"{url}\": {} key{} in use",
+                        loaded.keys.len(),
+                        if loaded.keys.len() == 1 { "" } else { "s" }
                     ),
                 );
                 state.keys = Some(Rc::new(UrlKeys {
@@ -431,50 +620,63 @@ const MAX_WAITS: u8 = 32;
 pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> Keys {
     let mut out = Vec::new();
     let mut failed = false;
+    let now = now_ms();
     for source in jcf.key_urls() {
         source.start();
-        let state = source.state.borrow();
-        if let Some(keys) = &state.keys {
-            out.push(keys.clone());
-        } else if !state.attempted && *waits < MAX_WAITS {
-            drop(state);
-            if source.waiters.park(r, source.limit()) {
-                *waits += 1;
-                return Keys::Wait;
-            }
-            failed = true;
-        } else {
-            failed = true;
+        if source.state.borrow().keys.is_none() {
+            source.sync();
         }
+        if let Some(keys) = &source.state.borrow().keys {
+            out.push(keys.clone());
+            continue;
+        }
+        if source.pending(now) && *waits < MAX_WAITS && source.waiters.park(r, source.limit()) {
+            *waits += 1;
+            source.watch();
+            return Keys::Wait;
+        }
+        failed = true;
     }
     Keys::Ready { keys: out, failed }
 }
 
-/// For a token whose kid no key has: parks the request until a URL is fetched again, unless
-/// each was fetched for that reason within its cooldown. True when parked.
+/// For a token that a key the provider has just added could verify: parks the request until a
+/// URL is fetched again (by this worker or another), unless each was fetched for that reason
+/// within its cooldown. True when parked.
 pub fn refetch_for_unknown_kid(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> bool {
     if *waits >= MAX_WAITS {
         return false;
     }
     let now = now_ms();
     for source in jcf.key_urls() {
-        let mut state = source.state.borrow_mut();
-        if !state.fetching {
-            if !source.spec.schedule.may_refetch(state.refetched, now) {
-                continue;
+        // Another worker may have fetched newer keys already: verify again with them.
+        if source.sync() {
+            if !source.waiters.park(r, source.limit()) {
+                return false;
             }
-            state.refetched = Some(now);
-            drop(state);
-            let fetching = source.clone();
-            net::spawn("auth_jwt_key_url", async move {
-                fetching.fetch().await;
-            });
-        } else {
-            drop(state);
-        }
-        if source.state.borrow().fetching && source.waiters.park(r, source.limit()) {
             *waits += 1;
+            source.waiters.wake_all();
             return true;
+        }
+        match source.claim(now, true) {
+            Claim::Fetch => {
+                if !source.waiters.park(r, source.limit()) {
+                    return false;
+                }
+                *waits += 1;
+                let fetching = source.clone();
+                net::spawn("auth_jwt_key_url", async move { fetching.fetch().await });
+                return true;
+            }
+            Claim::Busy => {
+                if !source.waiters.park(r, source.limit()) {
+                    return false;
+                }
+                *waits += 1;
+                source.watch();
+                return true;
+            }
+            Claim::NotDue => {}
         }
     }
     false
