@@ -25,6 +25,10 @@ our $idp = <<'_EOC_';
         location = /jwks.json {
             alias $TEST_NGINX_KEYS/jwks.json;
         }
+        location = /slow {
+            alias $TEST_NGINX_KEYS/jwks.json;
+            limit_rate 1k;
+        }
         location = /500 { return 500; }
         location = /garbage { return 200 "garbage"; }
         location = /no-keys { return 200 '{"issuer":"x"}'; }
@@ -50,7 +54,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: keys at start through a discovery document over https; the first request waits for them
+=== TEST 1: keys at start through a discovery document over https
 --- http_config eval: $::idp
 --- config
     location /api/ {
@@ -76,7 +80,26 @@ qr/\[info\] .*auth_jwt_key_url: "https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openi
 
 
 
-=== TEST 2: a host name through nginx's resolver, its certificate checked against the name
+=== TEST 2: a slow provider: the first request waits for the first fetch instead of failing
+--- http_config eval: $::idp
+--- config
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_jwt "api";
+        auth_jwt_ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
+        auth_jwt_key_url https://127.0.0.1:$TEST_NGINX_IDP_PORT/slow;
+    }
+--- request
+GET /api/index.html
+--- more_headers eval
+main::bearer('rs256.jwt')
+--- error_code: 200
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: a host name through nginx's resolver, its certificate checked against the name
 --- http_config eval: $::idp
 --- config
     resolver 127.0.0.1:$TEST_NGINX_DNS_PORT ipv6=off;
@@ -103,7 +126,7 @@ qr/\[error\] .*auth_jwt_key_url: fetching "https:\/\/idp\.test:\d+\/" failed: SS
 
 
 
-=== TEST 3: certificates that are refused: unknown CA, the system's CAs, a wrong address
+=== TEST 4: certificates that are refused: unknown CA, the system's CAs, a wrong address
 --- http_config eval: $::idp
 --- config
     location /api/ {
@@ -133,7 +156,7 @@ qr/\[error\] .*auth_jwt_key_url: fetching "https:\/\/idp\.test:\d+\/" failed: SS
 
 
 
-=== TEST 4: a provider that answers badly or not at all: each URL logged, 500 without any key
+=== TEST 5: a provider that answers badly or not at all: each URL logged, 500 without any key
 --- http_config eval: $::idp
 --- user_files eval
 [["big.json", '{"keys":[' . ('{"kty":"oct","k":"c2VjcmV0"},' x 10000) . '{}]}']]
@@ -166,7 +189,7 @@ main::bearer('rs256.jwt')
 
 
 
-=== TEST 5: rotation without a reload: an unknown kid fetches again, once per cooldown; a withdrawn key stops at once
+=== TEST 6: rotation without a reload: an unknown kid fetches again, once per cooldown; a withdrawn key stops at once
 --- user_files eval
 [["idp/keys.json", main::jwks_with(qr/^rsa-1$/)]]
 --- config
@@ -204,7 +227,7 @@ main::bearer('rs256.jwt')
 
 
 
-=== TEST 6: the provider fails: the keys fetched before stay in use
+=== TEST 7: the provider fails: the keys fetched before stay in use
 --- user_files eval
 [["idp/keys.json", main::jwks_with(qr/^rsa-1$/)]]
 --- config
@@ -232,7 +255,7 @@ main::bearer('rs256.jwt')
 
 
 
-=== TEST 7: a malformed URL
+=== TEST 8: a malformed URL
 --- config
     location /t/ {
         auth_jwt "api";
@@ -244,7 +267,7 @@ qr/\[emerg\] .*"auth_jwt_key_url": invalid URL "ftp:\/\/idp\.example\/keys": the
 
 
 
-=== TEST 8: an unknown parameter
+=== TEST 9: an unknown parameter
 --- config
     location /t/ {
         auth_jwt "api";
@@ -256,7 +279,7 @@ qr/\[emerg\] .*"auth_jwt_key_url": invalid parameter "refresh=0" in \S+nginx\.co
 
 
 
-=== TEST 9: a host name without a resolver
+=== TEST 10: a host name without a resolver
 --- config
     location /t/ {
         auth_jwt "api";
@@ -268,7 +291,7 @@ qr/\[emerg\] .*"auth_jwt_key_url": no resolver defined to resolve "idp\.example"
 
 
 
-=== TEST 10: a trusted certificate file that cannot be read
+=== TEST 11: a trusted certificate file that cannot be read
 --- config
     location /t/ {
         auth_jwt "api";
