@@ -187,6 +187,9 @@ pub struct MainConf {
     /// Where slow password hashes are checked: the thread pool "default".
     #[cfg(nginx_threads)]
     pub thread_pool: Cell<*mut ngx::ffi::ngx_thread_pool_t>,
+    /// Slow checks running, that requests with the same credentials wait for.
+    #[cfg(nginx_threads)]
+    pub flights: crate::flight::Flights,
     /// Whether the notice that slow hashes are checked in the event loop was given.
     #[cfg(not(nginx_threads))]
     pub no_threads_noticed: Cell<bool>,
@@ -213,6 +216,8 @@ impl Default for MainConf {
             user_files: UserFiles::default(),
             #[cfg(nginx_threads)]
             thread_pool: Cell::new(ptr::null_mut()),
+            #[cfg(nginx_threads)]
+            flights: Default::default(),
             #[cfg(not(nginx_threads))]
             no_threads_noticed: Cell::new(false),
             htpasswd_cache: WorkerCache::default(),

@@ -27,6 +27,9 @@ pub struct RequestCtx {
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,
+    /// Another request's check of the same credentials, waited for.
+    #[cfg(nginx_threads)]
+    pub flight: RefCell<Option<Rc<crate::flight::Flight>>>,
 }
 
 extern "C" fn drop_ctx(data: *mut c_void) {

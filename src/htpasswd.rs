@@ -129,6 +129,14 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         .flatten()
         .is_some();
 
+    // Back from waiting for another request's check of the same credentials.
+    #[cfg(nginx_threads)]
+    let waited = ctx::get(r).and_then(|ctx| ctx.flight.take());
+    #[cfg(nginx_threads)]
+    let shared = waited.as_ref().and_then(|flight| flight.verdict());
+    #[cfg(not(nginx_threads))]
+    let shared: Option<Result<bool, VerifyError>> = None;
+
     let verdict = if cached {
         debug(
             r,
@@ -138,9 +146,25 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             ),
         );
         Ok(true)
+    } else if let Some(verdict) = shared {
+        debug(
+            r,
+            format_args!(
+                "auth_htpasswd: user \"{}\": verdict of the same check by another request",
+                user.escape_ascii()
+            ),
+        );
+        verdict
     } else {
-        let Some(verdict) = check_password(r, mcf, finished, user, hash, credentials.password())
-        else {
+        let check = Check {
+            user,
+            hash,
+            password: credentials.password(),
+            flight: [path, &generation, user, credentials.password()],
+            #[cfg(nginx_threads)]
+            may_wait: waited.is_none(),
+        };
+        let Some(verdict) = check_password(r, mcf, finished, check) else {
             return Status::NGX_AGAIN.into();
         };
         if let (Ok(true), Some(digest)) = (&verdict, digest) {
@@ -243,18 +267,29 @@ fn finished_check(r: &ngx_http_request_t) -> Result<Finished, ngx_int_t> {
     Ok(None)
 }
 
-/// The verdict on `user`'s password: the finished thread-pool check for this user, or one
-/// computed here; `None` while a check runs in a thread pool.
+/// A password to check.
+struct Check<'a> {
+    user: &'a [u8],
+    hash: &'a PasswordHash,
+    password: &'a [u8],
+    /// What identifies the same check for another request: file, version, user, password.
+    flight: [&'a [u8]; 4],
+    /// Whether the request may wait for another's check (it has not waited yet).
+    #[cfg(nginx_threads)]
+    may_wait: bool,
+}
+
+/// The verdict on a password: the finished thread-pool check for this user, or one computed
+/// here; `None` while a check runs in a thread pool, this request's or another's with the same
+/// credentials.
 fn check_password(
     r: &mut ngx_http_request_t,
     mcf: &MainConf,
     finished: Finished,
-    user: &[u8],
-    hash: &PasswordHash,
-    password: &[u8],
+    check: Check,
 ) -> Option<Result<bool, VerifyError>> {
     if let Some((checked_user, verdict)) = finished {
-        if checked_user == user {
+        if checked_user == check.user {
             return Some(verdict);
         }
     }
@@ -262,15 +297,33 @@ fn check_password(
     #[cfg(nginx_threads)]
     {
         let pool = mcf.thread_pool.get();
-        if hash.is_slow() && !pool.is_null() && crate::thread::post(r, pool, user, hash, password) {
-            return None;
+        if check.hash.is_slow() && !pool.is_null() {
+            let digest = mcf.flights.digest(&check.flight);
+            if check.may_wait {
+                if let Some(flight) = mcf.flights.join(r, &digest) {
+                    debug(
+                        r,
+                        format_args!(
+                            "auth_htpasswd: user \"{}\": waiting for the same check",
+                            check.user.escape_ascii()
+                        ),
+                    );
+                    let ctx = ctx::get_or_create(r)?;
+                    ctx.flight.replace(Some(flight));
+                    return None;
+                }
+            }
+            if crate::thread::post(r, pool, check.user, check.hash, check.password, digest) {
+                mcf.flights.start(digest);
+                return None;
+            }
         }
     }
 
     #[cfg(not(nginx_threads))]
     let _ = (r, mcf);
 
-    Some(hash.verify(password))
+    Some(check.hash.verify(check.password))
 }
 
 /// Makes the verified user name available to other modules.

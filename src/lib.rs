@@ -4,6 +4,8 @@ mod cache;
 mod conf;
 mod ctx;
 mod file_cache;
+#[cfg(nginx_threads)]
+mod flight;
 mod guard;
 mod htpasswd;
 mod jwt;

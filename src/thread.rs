@@ -6,6 +6,7 @@ use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
+use auth_core::cache::Digest;
 use auth_core::htpasswd::{PasswordHash, VerifyError};
 use ngx::ffi::{
     ngx_current_msec, ngx_event_t, ngx_event_timer_rbtree, ngx_http_request_t,
@@ -13,8 +14,10 @@ use ngx::ffi::{
     ngx_rbtree_insert, ngx_thread_pool_t, ngx_thread_task_alloc, ngx_thread_task_post,
     ngx_thread_task_t, NGX_LOG_ALERT,
 };
+use ngx::http::HttpModuleMainConf;
 use zeroize::Zeroizing;
 
+use crate::conf::Module;
 use crate::ctx;
 use crate::guard::{self, Panic};
 use crate::log::Sink;
@@ -38,6 +41,8 @@ struct Job {
     password: Zeroizing<Vec<u8>>,
     verdict: Option<Result<bool, VerifyError>>,
     panic: Option<Panic>,
+    /// Requests with the same credentials wait for this check (crate::flight).
+    flight: Digest,
     #[cfg(feature = "test-hooks")]
     test_panic: bool,
 }
@@ -49,6 +54,7 @@ pub fn post(
     user: &[u8],
     hash: &PasswordHash,
     password: &[u8],
+    flight: Digest,
 ) -> bool {
     if ctx::get_or_create(r).is_none() {
         return false;
@@ -74,6 +80,7 @@ pub fn post(
         password: Zeroizing::new(password.to_vec()),
         verdict: None,
         panic: None,
+        flight,
         #[cfg(feature = "test-hooks")]
         test_panic: crate::test_hooks::asked(r, "thread"),
     }));
@@ -101,6 +108,13 @@ pub fn post(
         let main = &mut *r.main;
         main.set_blocked(main.blocked() + 1);
     }
+    crate::request::debug(
+        r,
+        format_args!(
+            "auth_htpasswd: user \"{}\": password checked in a thread pool",
+            user.escape_ascii()
+        ),
+    );
     r.set_aio(1);
     if let Some(ctx) = ctx::get(r) {
         ctx.password.replace(Some(PasswordCheck::Running));
@@ -204,6 +218,10 @@ unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
                 0,
                 format_args!("auth_htpasswd: internal error in a thread: {panic}"),
             );
+        }
+
+        if let Some(mcf) = Module::main_conf(r) {
+            mcf.flights.land(&job.flight, &verdict);
         }
 
         if let Some(ctx) = ctx::get(r) {

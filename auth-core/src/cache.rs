@@ -9,30 +9,21 @@ use lru::LruCache;
 
 pub type Digest = [u8; 32];
 
-/// Up to `max` entries, each valid until its own expiry, least recently used evicted first.
-pub struct Cache<V> {
-    entries: LruCache<Digest, (V, i64)>,
-    key: hmac::Key,
-    /// Seconds an entry lives at most.
-    pub valid: i64,
-}
+/// An HMAC-SHA-256 key made at random, for digests of credentials.
+pub struct DigestKey(hmac::Key);
 
-impl<V: Clone> Cache<V> {
-    pub fn new(max: NonZeroUsize, valid: i64) -> Self {
+impl DigestKey {
+    pub fn random() -> Self {
         let mut secret = [0u8; 32];
         // A failing system RNG leaves a zero key: digests stay unguessable only to the extent
         // the inputs are, which is still no worse than no cache at all.
         let _ = SystemRandom::new().fill(&mut secret);
-        Self {
-            entries: LruCache::new(max),
-            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
-            valid,
-        }
+        DigestKey(hmac::Key::new(hmac::HMAC_SHA256, &secret))
     }
 
     /// The digest of `parts`, each length-prefixed so that no two lists collide.
     pub fn digest(&self, parts: &[&[u8]]) -> Digest {
-        let mut ctx = hmac::Context::with_key(&self.key);
+        let mut ctx = hmac::Context::with_key(&self.0);
         for part in parts {
             ctx.update(&(part.len() as u64).to_le_bytes());
             ctx.update(part);
@@ -40,6 +31,29 @@ impl<V: Clone> Cache<V> {
         let mut digest = [0u8; 32];
         digest.copy_from_slice(ctx.sign().as_ref());
         digest
+    }
+}
+
+/// Up to `max` entries, each valid until its own expiry, least recently used evicted first.
+pub struct Cache<V> {
+    entries: LruCache<Digest, (V, i64)>,
+    key: DigestKey,
+    /// Seconds an entry lives at most.
+    pub valid: i64,
+}
+
+impl<V: Clone> Cache<V> {
+    pub fn new(max: NonZeroUsize, valid: i64) -> Self {
+        Self {
+            entries: LruCache::new(max),
+            key: DigestKey::random(),
+            valid,
+        }
+    }
+
+    /// The digest of `parts`, each length-prefixed so that no two lists collide.
+    pub fn digest(&self, parts: &[&[u8]]) -> Digest {
+        self.key.digest(parts)
     }
 
     pub fn get(&mut self, digest: &Digest, now: i64) -> Option<V> {
