@@ -475,4 +475,34 @@ fn jws_shape() {
     }
     let long = [&b"a.b."[..], &[b'c'; 16 * 1024]].concat();
     assert!(!looks_like_jws(&long));
+
+    // The same verdict as the rule spelled out, for every string of up to 5 bytes over an
+    // alphabet with each class of byte.
+    let spelled_out = |t: &[u8]| {
+        t.iter().filter(|&&c| c == b'.').count() == 2
+            && t.split(|&c| c == b'.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .iter()
+                        .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            })
+    };
+    let alphabet = b"a.-_=\xff";
+    let mut strings: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut level: Vec<Vec<u8>> = vec![Vec::new()];
+    for _ in 0..5 {
+        level = level
+            .iter()
+            .flat_map(|s| alphabet.iter().map(move |&c| [s.as_slice(), &[c]].concat()))
+            .collect();
+        strings.extend(level.iter().cloned());
+    }
+    for s in &strings {
+        assert_eq!(
+            looks_like_jws(s),
+            spelled_out(s),
+            "{:?}",
+            String::from_utf8_lossy(s)
+        );
+    }
 }
