@@ -73,17 +73,11 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let result = verify_cached(lcf, joined.as_deref(), str_bytes(&token), now, r);
 
     // A key the provider has just added: fetch its keys again, once per cooldown.
-    if !jcf.key_urls().is_empty() && result.as_ref().is_err_and(|e| jcf.new_key_may_help(e)) {
-        let Some(mut waits) = ctx::get_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-        };
-        let parked = key_url::refetch_for_unknown_kid(r, jcf, &mut waits);
-        if let Some(ctx) = ctx::get(r) {
-            ctx.key_url_waits.set(waits);
-        }
-        if parked {
-            return Status::NGX_AGAIN.into();
-        }
+    if !jcf.key_urls().is_empty()
+        && result.as_ref().is_err_and(|e| jcf.new_key_may_help(e))
+        && key_url::refetch_for_unknown_kid(r, jcf)
+    {
+        return Status::NGX_AGAIN.into();
     }
 
     if let Err(err) = &result {
@@ -141,7 +135,6 @@ fn run_time_keys(
     now: i64,
 ) -> Result<Rc<KeySet>, ngx_int_t> {
     let files = key_file::keys(r, jcf, log);
-    let mut url_failed = false;
     let (fetched, fetch_failed) = if jcf.key_requests().is_empty() {
         (Vec::new(), false)
     } else {
@@ -150,23 +143,10 @@ fn run_time_keys(
             Keys::Pending => return Err(Status::NGX_AGAIN.into()),
         }
     };
-    let mut urls = Vec::new();
-    if !jcf.key_urls().is_empty() {
-        let Some(mut waits) = ctx::get_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
-            return Err(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
-        };
-        let keys = key_url::keys(r, jcf, &mut waits);
-        if let Some(ctx) = ctx::get(r) {
-            ctx.key_url_waits.set(waits);
-        }
-        match keys {
-            key_url::Keys::Ready { keys, failed } => {
-                urls = keys;
-                url_failed = failed;
-            }
-            key_url::Keys::Wait => return Err(Status::NGX_AGAIN.into()),
-        }
-    }
+    let (urls, url_failed) = match key_url::keys(r, jcf) {
+        key_url::Keys::Ready { keys, failed } => (keys, failed),
+        key_url::Keys::Wait => return Err(Status::NGX_AGAIN.into()),
+    };
     let parts = files
         .found
         .iter()

@@ -21,6 +21,7 @@ use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::JwtConf;
 use crate::conf::{args, done, parse_seconds, str_bytes, Module};
+use crate::ctx;
 use crate::log::Sink;
 use crate::net::client::{self, FetchError, Reach};
 use crate::net::{self, ssl};
@@ -617,10 +618,9 @@ pub enum Keys {
 /// Waits allowed per request, whatever they wait for.
 const MAX_WAITS: u8 = 32;
 
-pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> Keys {
+pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf) -> Keys {
     let mut out = Vec::new();
     let mut failed = false;
-    let now = now_ms();
     for source in jcf.key_urls() {
         source.start();
         if source.state.borrow().keys.is_none() {
@@ -630,8 +630,7 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> Keys {
             out.push(keys.clone());
             continue;
         }
-        if source.pending(now) && *waits < MAX_WAITS && source.waiters.park(r, source.limit()) {
-            *waits += 1;
+        if source.pending(now_ms()) && park(r, source) {
             source.watch();
             return Keys::Wait;
         }
@@ -643,41 +642,44 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> Keys {
 /// For a token that a key the provider has just added could verify: parks the request until a
 /// URL is fetched again (by this worker or another), unless each was fetched for that reason
 /// within its cooldown. True when parked.
-pub fn refetch_for_unknown_kid(r: &mut ngx_http_request_t, jcf: &JwtConf, waits: &mut u8) -> bool {
-    if *waits >= MAX_WAITS {
-        return false;
-    }
+pub fn refetch_for_unknown_kid(r: &mut ngx_http_request_t, jcf: &JwtConf) -> bool {
     let now = now_ms();
     for source in jcf.key_urls() {
         // Another worker may have fetched newer keys already: verify again with them.
         if source.sync() {
-            if !source.waiters.park(r, source.limit()) {
-                return false;
-            }
-            *waits += 1;
+            let parked = park(r, source);
             source.waiters.wake_all();
-            return true;
+            return parked;
         }
         match source.claim(now, true) {
             Claim::Fetch => {
-                if !source.waiters.park(r, source.limit()) {
-                    return false;
-                }
-                *waits += 1;
+                // Parked first: a fetch that ends at once still wakes the request.
+                let parked = park(r, source);
                 let fetching = source.clone();
                 net::spawn("auth_jwt_key_url", async move { fetching.fetch().await });
-                return true;
+                return parked;
             }
             Claim::Busy => {
-                if !source.waiters.park(r, source.limit()) {
-                    return false;
-                }
-                *waits += 1;
+                let parked = park(r, source);
                 source.watch();
-                return true;
+                return parked;
             }
             Claim::NotDue => {}
         }
     }
     false
+}
+
+/// Parks `r` until `source` is fetched, unless the request has waited too often already.
+fn park(r: &mut ngx_http_request_t, source: &KeyUrl) -> bool {
+    let Some(waits) = ctx::get_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
+        return false;
+    };
+    if waits >= MAX_WAITS || !source.waiters.park(r, source.limit()) {
+        return false;
+    }
+    if let Some(ctx) = ctx::get(r) {
+        ctx.key_url_waits.set(waits + 1);
+    }
+    true
 }
