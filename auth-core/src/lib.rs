@@ -9,3 +9,4 @@ pub mod http;
 pub mod jwt;
 pub mod key_url;
 pub mod keys;
+pub mod oidc;

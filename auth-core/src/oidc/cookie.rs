@@ -1,0 +1,133 @@
+//! Session cookies on the wire: a value too long for one cookie is split over several
+//! (`NAME`, `NAME_1`, …), and the module's cookies are taken out of the `Cookie` header that
+//! the backend gets.
+
+/// Bytes of value per cookie: browsers keep at least 4096 bytes for name, value and
+/// attributes.
+pub const MAX_PART: usize = 3800;
+
+/// At most this many parts: 40 KB of session.
+pub const MAX_PARTS: usize = 10;
+
+/// The cookies that carry `value`: `name` alone when it fits; else `name` holds the number of
+/// parts, a dot and the first part, and `name_1`… the others. `None` when it needs more than
+/// `MAX_PARTS`. Values are base64url, so a dot only ever comes from a split.
+pub fn split(name: &str, value: &str) -> Option<Vec<(String, String)>> {
+    if value.len() <= MAX_PART {
+        return Some(vec![(name.to_owned(), value.to_owned())]);
+    }
+    let parts: Vec<&str> = value
+        .as_bytes()
+        .chunks(MAX_PART)
+        .map(|c| core::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    if parts.len() > MAX_PARTS || !value.is_ascii() {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| match i {
+                0 => (name.to_owned(), format!("{}.{part}", parts.len())),
+                _ => (format!("{name}_{i}"), (*part).to_owned()),
+            })
+            .collect(),
+    )
+}
+
+/// The value that `split` spread over the cookies of `header`, and how many cookies carried
+/// it (to expire parts that a shorter value no longer needs).
+pub fn join(header: &[u8], name: &str) -> Option<(String, usize)> {
+    let first = get(header, name)?;
+    let Some((count, part)) = first.split_once('.') else {
+        return Some((first.to_owned(), 1));
+    };
+    let count: usize = count.parse().ok().filter(|n| (2..=MAX_PARTS).contains(n))?;
+    let mut value = part.to_owned();
+    for i in 1..count {
+        value.push_str(get(header, &format!("{name}_{i}"))?);
+    }
+    Some((value, count))
+}
+
+/// The value of cookie `name` in a `Cookie` header; the first when it is there twice.
+pub fn get<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
+    let header = core::str::from_utf8(header).ok()?;
+    header.split(';').find_map(|pair| {
+        let (n, v) = pair.trim_start_matches([' ', '\t']).split_once('=')?;
+        (n == name).then_some(v.trim_end_matches([' ', '\t']))
+    })
+}
+
+/// The `Cookie` header without the cookies of `name`: `name` itself and `name_N`.
+pub fn strip(header: &[u8], name: &str) -> Vec<u8> {
+    let ours = |n: &str| {
+        n == name
+            || n.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('_'))
+                .is_some_and(|i| !i.is_empty() && i.bytes().all(|c| c.is_ascii_digit()))
+    };
+    let mut out = Vec::with_capacity(header.len());
+    for pair in header.split(|&c| c == b';') {
+        let trimmed = pair.trim_ascii_start();
+        let n = trimmed.split(|&c| c == b'=').next().unwrap_or_default();
+        if core::str::from_utf8(n).is_ok_and(ours) || trimmed.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.extend_from_slice(b"; ");
+        }
+        out.extend_from_slice(trimmed);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(cookies: &[(String, String)]) -> Vec<u8> {
+        let pairs: Vec<String> = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        format!("other=1; {}; last=2", pairs.join("; ")).into_bytes()
+    }
+
+    #[test]
+    fn short_values_take_one_cookie() {
+        let cookies = split("S", "abc").unwrap();
+        assert_eq!(cookies, [("S".to_owned(), "abc".to_owned())]);
+        assert_eq!(join(&header(&cookies), "S"), Some(("abc".to_owned(), 1)));
+    }
+
+    #[test]
+    fn long_values_are_split_and_joined() {
+        let value = "x".repeat(MAX_PART * 2 + 5);
+        let cookies = split("S", &value).unwrap();
+        assert_eq!(cookies.len(), 3);
+        assert!(cookies[0].1.starts_with("3."));
+        assert_eq!(cookies[2].0, "S_2");
+        assert!(cookies.iter().all(|(n, v)| n.len() + v.len() < 4000));
+        assert_eq!(join(&header(&cookies), "S"), Some((value, 3)));
+        let missing = header(&cookies[..2]);
+        assert_eq!(join(&missing, "S"), None);
+        assert!(split("S", &"x".repeat(MAX_PART * MAX_PARTS + 1)).is_none());
+        assert_eq!(join(b"S=1.abc", "S"), None);
+        assert_eq!(join(b"S=99.abc", "S"), None);
+    }
+
+    #[test]
+    fn finds_cookies_by_exact_name() {
+        let h = b"SX=1; S=2; S=3;  T = 4";
+        assert_eq!(get(h, "S"), Some("2"));
+        assert_eq!(get(h, "SX"), Some("1"));
+        assert_eq!(get(h, "T"), None);
+        assert_eq!(get(b"\xff=1", "S"), None);
+    }
+
+    #[test]
+    fn strips_only_the_session_cookies() {
+        let h = b"a=1; S=x; S_1=y; S_x=keep; SS=keep; S_=keep; b=2";
+        assert_eq!(strip(h, "S"), b"a=1; S_x=keep; SS=keep; S_=keep; b=2");
+        assert_eq!(strip(b"S=1", "S"), b"");
+    }
+}

@@ -1,0 +1,147 @@
+//! A logged-in user's session, kept in the browser: the tokens and their times, sealed for one
+//! provider.
+
+use thiserror::Error;
+
+use super::codec::{Reader, Writer};
+use super::seal::{SealError, Sealer};
+
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum SessionError {
+    /// Not sealed by this nginx for this provider, altered, or cut.
+    #[error("session cookie is not valid")]
+    Invalid,
+    /// Past `session_timeout`.
+    #[error("session expired")]
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub sub: String,
+    /// The provider's session id (`sid`), for logout.
+    pub sid: Option<String>,
+    pub id_token: String,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// When the tokens expire: the access token's `expires_in`, else the id_token's `exp`.
+    pub tokens_expire: i64,
+    /// When the session ends, whatever the tokens say: the login (or last refresh) plus
+    /// `session_timeout`.
+    pub ends: i64,
+}
+
+impl Session {
+    fn context(provider: &str) -> Vec<u8> {
+        [b"session\0", provider.as_bytes()].concat()
+    }
+
+    pub fn seal(&self, sealer: &Sealer, provider: &str) -> Result<String, SealError> {
+        let plain = Writer::new()
+            .text(&self.sub)
+            .optional(self.sid.as_deref())
+            .text(&self.id_token)
+            .optional(self.access_token.as_deref())
+            .optional(self.refresh_token.as_deref())
+            .number(self.tokens_expire)
+            .number(self.ends)
+            .finish();
+        sealer.seal(&Session::context(provider), &plain)
+    }
+
+    pub fn open(
+        sealer: &Sealer,
+        provider: &str,
+        sealed: &[u8],
+        now: i64,
+    ) -> Result<Session, SessionError> {
+        let plain = sealer
+            .open(&Session::context(provider), sealed)
+            .ok_or(SessionError::Invalid)?;
+        let mut r = Reader::new(&plain);
+        let session = (|| {
+            Some(Session {
+                sub: r.text()?,
+                sid: r.optional()?,
+                id_token: r.text()?,
+                access_token: r.optional()?,
+                refresh_token: r.optional()?,
+                tokens_expire: r.number()?,
+                ends: r.number()?,
+            })
+        })()
+        .filter(|_| r.end())
+        .ok_or(SessionError::Invalid)?;
+        if now >= session.ends {
+            return Err(SessionError::Expired);
+        }
+        Ok(session)
+    }
+
+    /// The tokens expire within `margin` seconds: time to refresh, when there is a refresh
+    /// token.
+    pub fn wants_refresh(&self, now: i64, margin: i64) -> bool {
+        self.refresh_token.is_some() && now + margin >= self.tokens_expire
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            sub: "alice".into(),
+            sid: Some("sid-1".into()),
+            id_token: "h.p.s".into(),
+            access_token: None,
+            refresh_token: Some("rt".into()),
+            tokens_expire: 1_000,
+            ends: 2_000,
+        }
+    }
+
+    #[test]
+    fn opens_for_its_provider_until_it_ends() {
+        let sealer = Sealer::random().unwrap();
+        let sealed = session().seal(&sealer, "idp").unwrap();
+        assert_eq!(
+            Session::open(&sealer, "idp", sealed.as_bytes(), 1_999),
+            Ok(session())
+        );
+        assert_eq!(
+            Session::open(&sealer, "idp", sealed.as_bytes(), 2_000),
+            Err(SessionError::Expired)
+        );
+        assert_eq!(
+            Session::open(&sealer, "other", sealed.as_bytes(), 0),
+            Err(SessionError::Invalid)
+        );
+        assert_eq!(
+            Session::open(&Sealer::random().unwrap(), "idp", sealed.as_bytes(), 0),
+            Err(SessionError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_login_state_is_not_a_session() {
+        let sealer = Sealer::random().unwrap();
+        let login = sealer.seal(b"login\0idp", b"whatever").unwrap();
+        assert_eq!(
+            Session::open(&sealer, "idp", login.as_bytes(), 0),
+            Err(SessionError::Invalid)
+        );
+    }
+
+    #[test]
+    fn refresh_is_due_near_expiry_with_a_refresh_token() {
+        let s = session();
+        assert!(!s.wants_refresh(900, 60));
+        assert!(s.wants_refresh(940, 60));
+        let without = Session {
+            refresh_token: None,
+            ..session()
+        };
+        assert!(!without.wants_refresh(2_000, 60));
+    }
+}
