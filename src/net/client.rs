@@ -1,5 +1,5 @@
-//! `GET` over nginx's event loop: the name through nginx's resolver, a connection per request,
-//! TLS verified, the whole exchange bounded by one timeout.
+//! Requests over nginx's event loop: the name through nginx's resolver, a connection per
+//! request, TLS verified, the whole exchange bounded by one timeout.
 
 use core::ptr::NonNull;
 use core::time::Duration;
@@ -53,13 +53,33 @@ pub enum FetchError {
 }
 
 pub async fn get(url: &Url, reach: &Reach, what: &str) -> Result<Response, FetchError> {
-    match timeout(reach.timeout, exchange(url, reach, what)).await {
+    send(url, reach, what, &get_request(url, USER_AGENT)).await
+}
+
+/// Sends `request`, made for `url` (see `user_agent()`), and reads the response.
+pub async fn send(
+    url: &Url,
+    reach: &Reach,
+    what: &str,
+    request: &[u8],
+) -> Result<Response, FetchError> {
+    match timeout(reach.timeout, exchange(url, reach, what, request)).await {
         Some(result) => result,
         None => Err(FetchError::TimedOut),
     }
 }
 
-async fn exchange(url: &Url, reach: &Reach, what: &str) -> Result<Response, FetchError> {
+/// The `User-Agent` of the module's requests.
+pub fn user_agent() -> &'static str {
+    USER_AGENT
+}
+
+async fn exchange(
+    url: &Url,
+    reach: &Reach,
+    what: &str,
+    request: &[u8],
+) -> Result<Response, FetchError> {
     if url.https && reach.ssl.is_null() {
         return Err(FetchError::NoSsl);
     }
@@ -67,7 +87,7 @@ async fn exchange(url: &Url, reach: &Reach, what: &str) -> Result<Response, Fetc
     let mut last = None;
     for addr in addrs {
         match connect(url, reach, addr, what).await {
-            Ok(peer) => return read_response(peer, url, reach).await,
+            Ok(peer) => return read_response(peer, request, reach).await,
             Err(err) => last = Some(err),
         }
     }
@@ -94,12 +114,10 @@ async fn connect(
 
 async fn read_response(
     mut peer: core::pin::Pin<Box<Peer>>,
-    url: &Url,
+    request: &[u8],
     reach: &Reach,
 ) -> Result<Response, FetchError> {
-    peer.write_all(&get_request(url, USER_AGENT))
-        .await
-        .map_err(FetchError::Io)?;
+    peer.write_all(request).await.map_err(FetchError::Io)?;
     let mut reader = ResponseReader::new(reach.max_body);
     let mut buf = vec![0; 16 * 1024];
     loop {
