@@ -60,13 +60,17 @@ pub fn get<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
     })
 }
 
-/// The `Cookie` header without the cookies of `name`: `name` itself and `name_N`.
+/// The `Cookie` header without the cookies of `name`: `name` itself, its parts `name_N` and
+/// the logins `name_login_…`.
 pub fn strip(header: &[u8], name: &str) -> Vec<u8> {
     let ours = |n: &str| {
         n == name
             || n.strip_prefix(name)
                 .and_then(|rest| rest.strip_prefix('_'))
-                .is_some_and(|i| !i.is_empty() && i.bytes().all(|c| c.is_ascii_digit()))
+                .is_some_and(|i| {
+                    !i.is_empty() && i.bytes().all(|c| c.is_ascii_digit())
+                        || i.starts_with("login_")
+                })
     };
     let mut out = Vec::with_capacity(header.len());
     for pair in header.split(|&c| c == b';') {
@@ -126,7 +130,7 @@ mod tests {
 
     #[test]
     fn strips_only_the_session_cookies() {
-        let h = b"a=1; S=x; S_1=y; S_x=keep; SS=keep; S_=keep; b=2";
+        let h = b"a=1; S=x; S_1=y; S_x=keep; SS=keep; S_=keep; S_login_abc=z; b=2";
         assert_eq!(strip(h, "S"), b"a=1; S_x=keep; SS=keep; S_=keep; b=2");
         assert_eq!(strip(b"S=1", "S"), b"");
     }

@@ -25,6 +25,15 @@ pub enum SealError {
     Encrypt,
 }
 
+/// A secret for `Sealer::new`, from the system's random generator.
+pub fn random_secret() -> Result<[u8; 32], SealError> {
+    let mut secret = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut secret)
+        .map_err(|_| SealError::Random)?;
+    Ok(secret)
+}
+
 pub struct Sealer {
     /// The first seals; every one opens, so that a secret can be rolled over.
     keys: Vec<LessSafeKey>,
@@ -53,11 +62,7 @@ impl Sealer {
 
     /// A sealer with a secret of its own, which ends with the process.
     pub fn random() -> Result<Sealer, SealError> {
-        let mut secret = [0u8; 32];
-        SystemRandom::new()
-            .fill(&mut secret)
-            .map_err(|_| SealError::Random)?;
-        Sealer::new(&[&secret])
+        Sealer::new(&[&random_secret()?])
     }
 
     /// `plaintext` sealed for `context`, as base64url.

@@ -1,6 +1,8 @@
 //! A logged-in user's session, kept in the browser: the tokens and their times, sealed for one
 //! provider.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use thiserror::Error;
 
 use super::codec::{Reader, Writer};
@@ -78,6 +80,13 @@ impl Session {
         Ok(session)
     }
 
+    /// The ID token's claims, as the provider signed them when the session began.
+    pub fn claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let payload = self.id_token.split('.').nth(1)?;
+        let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        crate::jwt::parse_object(&json)
+    }
+
     /// The tokens expire within `margin` seconds: time to refresh, when there is a refresh
     /// token.
     pub fn wants_refresh(&self, now: i64, margin: i64) -> bool {
@@ -131,6 +140,19 @@ mod tests {
             Session::open(&sealer, "idp", login.as_bytes(), 0),
             Err(SessionError::Invalid)
         );
+    }
+
+    #[test]
+    fn claims_come_from_the_id_token() {
+        let s = Session {
+            id_token: format!(
+                "e30.{}.sig",
+                URL_SAFE_NO_PAD.encode(r#"{"sub":"alice","n":1}"#)
+            ),
+            ..session()
+        };
+        assert_eq!(s.claims().unwrap()["sub"], "alice");
+        assert!(session().claims().is_none());
     }
 
     #[test]
