@@ -13,9 +13,9 @@ use ngx::ffi::{
     ngx_http_compile_complex_value, ngx_http_compile_complex_value_t, ngx_http_complex_value_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
     ngx_module_t, ngx_parse_time, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
-    NGX_CONF_2MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
-    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    NGX_CONF_2MORE, NGX_CONF_BLOCK, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF,
+    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
+    NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -27,6 +27,7 @@ use crate::cache::{self, WorkerCache};
 use crate::guard;
 use crate::jwt::{self, JwtConf};
 use crate::log::Sink;
+use crate::oidc::{self, OidcConf};
 use crate::user_file::UserFiles;
 
 pub struct Module;
@@ -39,9 +40,11 @@ impl HttpModule for Module {
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         guard::install_hook();
-        guard_init(cf, |cf| match jwt::variables::register(cf) {
-            Some(()) => Status::NGX_OK.into(),
-            None => Status::NGX_ERROR.into(),
+        guard_init(cf, |cf| {
+            match jwt::variables::register(cf).and_then(|()| oidc::variables::register(cf)) {
+                Some(()) => Status::NGX_OK.into(),
+                None => Status::NGX_ERROR.into(),
+            }
         })
     }
 
@@ -51,7 +54,7 @@ impl HttpModule for Module {
             if rc != Status::NGX_OK.0 {
                 return rc;
             }
-            match jwt::key_url::add_zone(cf) {
+            match jwt::key_url::add_zone(cf).and_then(|()| oidc::init(cf)) {
                 Ok(()) => Status::NGX_OK.into(),
                 Err(()) => Status::NGX_ERROR.into(),
             }
@@ -70,7 +73,10 @@ impl HttpModule for Module {
                 return NGX_CONF_ERROR;
             }
             // SAFETY: nginx passes a valid configuration context.
-            match jwt::key_url::resolve(unsafe { &mut *cf }, &mut conf.jwt) {
+            let cf = unsafe { &mut *cf };
+            match jwt::key_url::resolve(cf, &mut conf.jwt)
+                .and_then(|()| oidc::resolve(cf, &mut conf.oidc))
+            {
                 Ok(()) => NGX_CONF_OK,
                 Err(()) => NGX_CONF_ERROR,
             }
@@ -105,7 +111,12 @@ fn insert_handlers(cf: &mut ngx_conf_t) -> ngx_int_t {
         .or_else(|| module_handler(cf, access, c"ngx_http_access_module"));
 
     // auth_jwt, the cheaper check, runs first.
-    let ours = [crate::htpasswd::access_handler, jwt::access_handler];
+    // auth_oidc, which may send the browser away, runs last.
+    let ours = [
+        oidc::access_handler,
+        crate::htpasswd::access_handler,
+        jwt::access_handler,
+    ];
 
     for handler in ours {
         // SAFETY: the access phase array holds ngx_http_handler_pt elements.
@@ -208,6 +219,10 @@ pub struct MainConf {
     pub ssl_contexts: jwt::key_url::SslContexts,
     /// `auth_jwt_key_url_zone`; 0: the default.
     pub key_url_zone_size: Cell<usize>,
+    /// The `oidc_provider` blocks.
+    pub oidc_providers: RefCell<Vec<Rc<oidc::Provider>>>,
+    /// What seals session cookies: `oidc_session_key`, or a secret of the process.
+    pub oidc_sealer: RefCell<Option<Rc<auth_core::oidc::Sealer>>>,
 }
 
 impl Default for MainConf {
@@ -228,6 +243,8 @@ impl Default for MainConf {
             key_urls: RefCell::default(),
             ssl_contexts: RefCell::default(),
             key_url_zone_size: Cell::new(0),
+            oidc_providers: RefCell::default(),
+            oidc_sealer: RefCell::default(),
         }
     }
 }
@@ -241,6 +258,7 @@ pub struct LocConf {
     pub htpasswd_realm: *mut ngx_http_complex_value_t,
     pub htpasswd_user_file: *mut ngx_http_complex_value_t,
     pub jwt: JwtConf,
+    pub oidc: OidcConf,
 }
 
 impl Default for LocConf {
@@ -249,6 +267,7 @@ impl Default for LocConf {
             htpasswd_realm: ptr::null_mut(),
             htpasswd_user_file: ptr::null_mut(),
             jwt: JwtConf::default(),
+            oidc: OidcConf::default(),
         }
     }
 }
@@ -267,6 +286,7 @@ impl Merge for LocConf {
             self.htpasswd_user_file = prev.htpasswd_user_file;
         }
         self.jwt.merge(&prev.jwt);
+        self.oidc.merge(&prev.oidc);
         Ok(())
     }
 }
@@ -299,7 +319,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 21 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 24 + cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -405,6 +425,23 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE,
         jwt::set_auth_jwt_header_set
     ),
+    command!(
+        "oidc_provider",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_BLOCK | NGX_CONF_TAKE1,
+        oidc::set_oidc_provider,
+        NGX_HTTP_MAIN_CONF_OFFSET
+    ),
+    command!(
+        "oidc_session_key",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
+        oidc::set_oidc_session_key,
+        NGX_HTTP_MAIN_CONF_OFFSET
+    ),
+    command!(
+        "auth_oidc",
+        NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
+        oidc::set_auth_oidc
+    ),
     #[cfg(feature = "test-hooks")]
     command!(
         "auth_rs_test_panic",
@@ -506,6 +543,21 @@ pub fn done(cf: &mut ngx_conf_t, result: Result<(), String>) -> *mut c_char {
             NGX_CONF_ERROR
         }
     }
+}
+
+/// The full name of a file argument (relative names under the configuration prefix), which
+/// must be readable.
+pub fn readable_path(cf: &mut ngx_conf_t, arg: &ngx_str_t) -> Result<Vec<u8>, String> {
+    let mut name: ngx_str_t = *arg;
+    // SAFETY: cf.cycle is the cycle being configured; the full name goes in its pool.
+    if unsafe { ngx::ffi::ngx_conf_full_name(cf.cycle, &mut name, 1) } != 0 {
+        return Err("out of memory".to_owned());
+    }
+    let path = str_bytes(&name).to_vec();
+    let os = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path);
+    std::fs::File::open(os)
+        .map_err(|err| format!("cannot read \"{}\": {err}", path.escape_ascii()))?;
+    Ok(path)
 }
 
 /// A time in nginx's syntax ("90", "1m30s", "1h"), in seconds.

@@ -24,12 +24,29 @@ pub struct RequestCtx {
     pub key_fetch: RefCell<Option<KeyFetch>>,
     /// How often auth_jwt_key_url parked the request.
     pub key_url_waits: Cell<u8>,
+    /// What auth_oidc found.
+    pub oidc: RefCell<OidcCtx>,
+    /// How often auth_oidc parked the request.
+    pub oidc_waits: Cell<u8>,
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,
     /// Another request's check of the same credentials, waited for.
     #[cfg(nginx_threads)]
     pub flight: RefCell<Option<Rc<crate::flight::Flight>>>,
+}
+
+/// auth_oidc's part of the request context.
+#[derive(Default)]
+pub struct OidcCtx {
+    /// The session that admitted the request.
+    pub session: Option<Rc<auth_core::oidc::Session>>,
+    /// Its ID token's claims, once a variable asked.
+    pub claims: Option<Rc<serde_json::Map<String, serde_json::Value>>>,
+    /// Why the request was not admitted, for `$oidc_error`.
+    pub error: Option<&'static str>,
+    /// The code exchange of a callback.
+    pub exchange: Option<Rc<crate::oidc::Exchange>>,
 }
 
 extern "C" fn drop_ctx(data: *mut c_void) {

@@ -11,6 +11,7 @@ mod htpasswd;
 mod jwt;
 mod log;
 mod net;
+mod oidc;
 mod request;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -51,11 +52,15 @@ pub static mut ngx_http_auth_rs_module: ngx_module_t = ngx_module_t {
     ..ngx_module_t::default()
 };
 
-/// A worker starts: it fetches the keys of auth_jwt_key_url.
+/// A worker starts: it fetches the keys of auth_jwt_key_url and the providers' metadata.
 extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     // SAFETY: nginx passes the worker's cycle.
     let cycle = unsafe { &*cycle };
-    match guard::catch(|| jwt::key_url::start_all(cycle)) {
+    let started = guard::catch(|| {
+        jwt::key_url::start_all(cycle);
+        oidc::start_all(cycle);
+    });
+    match started {
         Ok(()) => Status::NGX_OK.into(),
         Err(_) => Status::NGX_ERROR.into(),
     }

@@ -32,7 +32,7 @@ fn with_verified<T>(r: &ngx_http_request_t, f: impl FnOnce(&Verified) -> Option<
 }
 
 /// Runs a variable's get handler; a panic makes the variable fail instead of the worker.
-fn guard(log: *mut ngx_log_t, handler: impl FnOnce() -> Status) -> Status {
+pub(crate) fn guard(log: *mut ngx_log_t, handler: impl FnOnce() -> Status) -> Status {
     guard::catch(handler).unwrap_or_else(|panic| {
         Sink::Log(log).error(
             NGX_LOG_ALERT,
@@ -46,7 +46,11 @@ fn guard(log: *mut ngx_log_t, handler: impl FnOnce() -> Status) -> Status {
 /// Sets `v` to `bytes` (copied to the request pool) or marks it not found. Control characters,
 /// which JSON strings may carry, are written as `\xHH`: a claim must not be able to split a
 /// header that `proxy_set_header` builds from it.
-fn set(r: &mut ngx_http_request_t, v: *mut ngx_variable_value_t, bytes: Option<&[u8]>) -> Status {
+pub(crate) fn set(
+    r: &mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    bytes: Option<&[u8]>,
+) -> Status {
     // SAFETY: nginx passes a valid variable value to fill in.
     let v = unsafe { &mut *v };
     match bytes {
@@ -89,7 +93,7 @@ fn text(value: Option<&Value>) -> Option<Vec<u8>> {
 }
 
 /// For prefix variables nginx passes the variable's full name as `data`.
-fn suffix(data: usize, prefix: &str) -> &'static str {
+pub(crate) fn suffix(data: usize, prefix: &str) -> &'static str {
     // SAFETY: data is &v->name of the variable being evaluated, which outlives the cycle.
     let name = str_bytes(unsafe { &*(data as *const ngx_str_t) });
     core::str::from_utf8(&name[prefix.len().min(name.len())..]).unwrap_or("")
@@ -201,7 +205,7 @@ unsafe extern "C" fn remote_user_variable(
     unsafe { original(r, v, data) }
 }
 
-fn add(
+pub(crate) fn add(
     cf: &mut ngx_conf_t,
     mut name: ngx_str_t,
     handler: ngx_http_get_variable_pt,

@@ -13,14 +13,14 @@ use auth_core::http::Url;
 use auth_core::key_url::{Document, Schedule, DEFAULT_COOLDOWN};
 use auth_core::keys::{self, fingerprint, Key, KeyFormat};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_full_name, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_exiting,
-    ngx_http_request_t, ngx_msec_t, ngx_pagesize, ngx_parse_size, ngx_quit, ngx_ssl_t, ngx_str_t,
-    ngx_terminate, NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
+    ngx_command_t, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_exiting, ngx_http_request_t, ngx_msec_t,
+    ngx_pagesize, ngx_parse_size, ngx_quit, ngx_ssl_t, ngx_str_t, ngx_terminate, NGX_LOG_EMERG,
+    NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::JwtConf;
-use crate::conf::{args, done, parse_seconds, str_bytes, Module};
+use crate::conf::{args, done, parse_seconds, readable_path, str_bytes, Module};
 use crate::ctx;
 use crate::log::Sink;
 use crate::net::client::{self, FetchError, Reach};
@@ -147,19 +147,7 @@ pub fn set_auth_jwt_ssl_trusted_certificate(
     if jcf.ssl_trusted.is_some() {
         return c"is duplicate".as_ptr().cast_mut();
     }
-    let result = (|| {
-        let mut name: ngx_str_t = args(cf)[1];
-        // SAFETY: cf.cycle is the cycle being configured; the full name goes in its pool.
-        if unsafe { ngx_conf_full_name(cf.cycle, &mut name, 1) } != 0 {
-            return Err("out of memory".to_owned());
-        }
-        let path = str_bytes(&name).to_vec();
-        let os = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path);
-        std::fs::File::open(os)
-            .map_err(|err| format!("cannot read \"{}\": {err}", path.escape_ascii()))?;
-        jcf.ssl_trusted = Some(path);
-        Ok(())
-    })();
+    let result = readable_path(cf, &args(cf)[1]).map(|path| jcf.ssl_trusted = Some(path));
     done(cf, result)
 }
 
@@ -307,7 +295,7 @@ pub fn add_zone(cf: &mut ngx_conf_t) -> Result<(), ()> {
 /// TLS contexts by trusted certificate file, one each per configuration.
 pub type SslContexts = RefCell<Vec<(Vec<u8>, *mut ngx_ssl_t)>>;
 
-fn ssl_context(
+pub(crate) fn ssl_context(
     cf: &mut ngx_conf_t,
     contexts: &SslContexts,
     trusted: &[u8],
@@ -336,12 +324,12 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn cycle_log() -> Sink<'static> {
+pub(crate) fn cycle_log() -> Sink<'static> {
     // SAFETY: the cycle's log lives as long as the worker.
     Sink::Log(unsafe { (*ngx_cycle).log })
 }
 
-fn shutting_down() -> bool {
+pub(crate) fn shutting_down() -> bool {
     // SAFETY: plain flags that the worker's signal handlers set.
     unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
 }

@@ -1,0 +1,118 @@
+//! The callback's code exchanged for tokens at the token endpoint, on nginx's event loop, and
+//! the ID token checked: the session it makes, or why there is none.
+
+use core::cell::RefCell;
+use std::rc::Rc;
+
+use auth_core::jwt::{self, JwtError};
+use auth_core::oidc::id_token::{self, Expect, IdTokenError};
+use auth_core::oidc::token::{self, Client, Grant, TokenError};
+use auth_core::oidc::{Login, Session};
+use thiserror::Error;
+
+use super::provider::{Provider, Ready};
+use crate::net::client::{self, FetchError};
+use crate::request;
+use crate::wait::Waiters;
+
+/// Seconds of clock skew allowed between the provider and this server.
+const LEEWAY: u64 = 60;
+
+#[derive(Debug, Error)]
+pub enum ExchangeError {
+    #[error("the provider takes neither client_secret_basic nor client_secret_post")]
+    ClientAuth,
+    #[error("the token endpoint: {0}")]
+    Fetch(#[from] FetchError),
+    #[error("the token endpoint: {0}")]
+    Token(#[from] TokenError),
+    #[error("the token response has no id_token")]
+    NoIdToken,
+    #[error("ID token refused: {0}")]
+    Jwt(#[from] JwtError),
+    #[error("{0}")]
+    IdToken(#[from] IdTokenError),
+}
+
+impl ExchangeError {
+    /// The provider could not be reached or answered nonsense: the server's problem.
+    pub fn is_upstream(&self) -> bool {
+        matches!(self, ExchangeError::Fetch(_) | ExchangeError::ClientAuth)
+            || matches!(self, ExchangeError::Token(TokenError::Status(s)) if *s >= 500)
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExchangeError::Fetch(_) | ExchangeError::ClientAuth => "provider_unavailable",
+            ExchangeError::Token(_) | ExchangeError::NoIdToken => "token_error",
+            ExchangeError::Jwt(_) | ExchangeError::IdToken(_) => "bad_id_token",
+        }
+    }
+}
+
+/// One exchange, shared by the request that waits for it and the task that runs it.
+pub struct Exchange {
+    pub login: Login,
+    pub outcome: RefCell<Option<Result<Session, ExchangeError>>>,
+    pub waiters: Waiters,
+}
+
+pub async fn run(
+    provider: &Provider,
+    ready: &Ready,
+    code: &str,
+    redirect_uri: &str,
+    exchange: &Rc<Exchange>,
+) -> Result<Session, ExchangeError> {
+    let s = &provider.settings;
+    let metadata = &ready.metadata;
+    let auth = metadata
+        .client_auth(s.client_secret.is_some())
+        .ok_or(ExchangeError::ClientAuth)?;
+    let reach = provider
+        .reach()
+        .ok_or(ExchangeError::Fetch(FetchError::NoSsl))?;
+    let login = &exchange.login;
+    let request = token::request(
+        &metadata.token_endpoint,
+        client::user_agent(),
+        &Client {
+            id: &s.client_id,
+            secret: s.client_secret.as_deref(),
+            auth,
+        },
+        &Grant::Code {
+            code,
+            redirect_uri,
+            verifier: login.verifier.as_deref(),
+        },
+    );
+    let response = client::send(
+        &metadata.token_endpoint,
+        &reach,
+        "exchanging the code",
+        &request,
+    )
+    .await?;
+    let tokens = token::parse_response(response.status, &response.body)?;
+    let id_token = tokens.id_token.ok_or(ExchangeError::NoIdToken)?;
+    let now = request::now();
+    let policy = id_token::policy(metadata, &s.client_id, LEEWAY);
+    let verified = jwt::verify(id_token.as_bytes(), &ready.keys, &policy, now)?;
+    let id = id_token::check(
+        &verified,
+        &s.client_id,
+        Expect::Login {
+            nonce: &login.nonce,
+        },
+    )?;
+    Ok(Session {
+        sub: id.sub,
+        sid: id.sid,
+        id_token,
+        access_token: Some(tokens.access_token),
+        refresh_token: tokens.refresh_token,
+        tokens_expire: tokens.expires_in.map_or(id.exp, |e| now + e),
+        ends: now + s.session_timeout as i64,
+    })
+}

@@ -1,0 +1,395 @@
+//! The access handler of `auth_oidc`: a valid session cookie admits the request; the callback
+//! finishes a login; `logout_uri` ends the session; a browser without a session is sent to
+//! the provider, anything else gets 401.
+
+use std::rc::Rc;
+
+use auth_core::oidc::cookie::{self, MAX_PARTS};
+use auth_core::oidc::login::LOGIN_TIMEOUT;
+use auth_core::oidc::logout::logout_url;
+use auth_core::oidc::{AuthRequest, Callback, Login, Sealer, Session};
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_GATEWAY, NGX_HTTP_GATEWAY_TIME_OUT, NGX_HTTP_GET,
+    NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_MOVED_TEMPORARILY,
+    NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
+};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
+
+use super::exchange::{self, Exchange};
+use super::headers::{
+    add_header, cookies, is_https, origin, request_header, set_location, strip_cookies,
+};
+use super::provider::{park, Provider, Readiness};
+use crate::conf::{str_bytes, Module};
+use crate::ctx::{self, OidcCtx};
+use crate::net;
+use crate::request::{self, quoted};
+
+pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    request::guard(r, "auth_oidc", handle)
+}
+
+fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
+    let Some(provider) = Module::location_conf(r).and_then(|l| l.oidc.provider.clone()) else {
+        return Status::NGX_DECLINED.into();
+    };
+    let Some(ctx) = ctx::get_or_create(r) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    // Admitted before an internal redirect.
+    if ctx.oidc.borrow().session.is_some() {
+        return Status::NGX_OK.into();
+    }
+    let Some(sealer) = Module::main_conf(r).and_then(|m| m.oidc_sealer.borrow().clone()) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let s = &provider.settings;
+    let uri = str_bytes(&r.uri).to_vec();
+    if uri == s.redirect_path.as_bytes() {
+        return callback(r, &provider, &sealer);
+    }
+    if s.logout_uri.as_deref().is_some_and(|l| l.as_bytes() == uri) {
+        return logout(r, &provider);
+    }
+
+    let header = cookies(r);
+    let now = request::now();
+    if let Some((value, _)) = cookie::join(&header, &s.cookie_name) {
+        match Session::open(&sealer, &provider.name, value.as_bytes(), now) {
+            Ok(session) => {
+                set_ctx(r, |c| c.session = Some(Rc::new(session)));
+                if strip_cookies(r, &s.cookie_name).is_none() {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+                }
+                return Status::NGX_OK.into();
+            }
+            Err(err) => {
+                refused(r, "bad_session", format_args!("session refused: {err}"));
+            }
+        }
+    }
+
+    if !navigation(r) {
+        if ctx::get(r).is_some_and(|c| c.oidc.borrow().error.is_none()) {
+            set_ctx(r, |c| c.error = Some("no_session"));
+        }
+        let mut value = b"Bearer realm=".to_vec();
+        quoted(provider.name.as_bytes(), &mut value);
+        return request::challenge(r, &value, NGX_HTTP_UNAUTHORIZED);
+    }
+    login(r, &provider, &sealer)
+}
+
+fn set_ctx(r: &ngx_http_request_t, f: impl FnOnce(&mut OidcCtx)) {
+    if let Some(ctx) = ctx::get(r) {
+        f(&mut ctx.oidc.borrow_mut());
+    }
+}
+
+/// Logs why at `info` and keeps the word for `$oidc_error`.
+fn refused(r: &mut ngx_http_request_t, code: &'static str, why: core::fmt::Arguments) {
+    request::log(r).error(NGX_LOG_INFO, 0, format_args!("auth_oidc: {why}"));
+    set_ctx(r, |c| c.error = Some(code));
+}
+
+/// A top-level navigation of a browser: `Sec-Fetch-Mode: navigate`, or without that header an
+/// `Accept` with `text/html`; GET or HEAD only, since a redirect loses a body.
+fn navigation(r: &mut ngx_http_request_t) -> bool {
+    if r.method != NGX_HTTP_GET as usize && r.method != NGX_HTTP_HEAD as usize {
+        return false;
+    }
+    if let Some(mode) = request_header(r, "Sec-Fetch-Mode") {
+        return mode.eq_ignore_ascii_case(b"navigate");
+    }
+    request_header(r, "Accept").is_some_and(|accept| {
+        accept
+            .windows(9)
+            .any(|w| w.eq_ignore_ascii_case(b"text/html"))
+    })
+}
+
+/// The metadata, or the status to answer while it is not there.
+fn ready(
+    r: &mut ngx_http_request_t,
+    provider: &Rc<Provider>,
+) -> Result<Rc<super::provider::Ready>, ngx_int_t> {
+    match provider.ready(r) {
+        Readiness::Ready(ready) => Ok(ready),
+        Readiness::Wait => Err(Status::NGX_AGAIN.into()),
+        Readiness::Failed(why) => {
+            request::log(r).error(
+                NGX_LOG_ERR,
+                0,
+                format_args!(
+                    "auth_oidc: provider \"{}\" is unavailable: {why}",
+                    provider.name
+                ),
+            );
+            set_ctx(r, |c| c.error = Some("provider_unavailable"));
+            Err(NGX_HTTP_BAD_GATEWAY as ngx_int_t)
+        }
+    }
+}
+
+fn cookie_attributes(r: &ngx_http_request_t) -> &'static str {
+    if is_https(r) {
+        "; Path=/; HttpOnly; Secure; SameSite=Lax"
+    } else {
+        "; Path=/; HttpOnly; SameSite=Lax"
+    }
+}
+
+fn set_cookie(
+    r: &mut ngx_http_request_t,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) -> Option<()> {
+    let mut line = format!("{name}={value}{}", cookie_attributes(r));
+    match max_age {
+        Some(0) => line.push_str("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+        Some(age) => line.push_str(&format!("; Max-Age={age}")),
+        None => {}
+    }
+    add_header(r, "Set-Cookie", line.as_bytes()).map(|_| ())
+}
+
+fn redirect(r: &mut ngx_http_request_t, url: &str) -> ngx_int_t {
+    match set_location(r, url.as_bytes()) {
+        Some(()) => NGX_HTTP_MOVED_TEMPORARILY as ngx_int_t,
+        None => NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+    }
+}
+
+/// The absolute `redirect_uri` for this request.
+fn redirect_uri(r: &mut ngx_http_request_t, provider: &Provider) -> String {
+    let s = &provider.settings;
+    match &s.redirect_absolute {
+        Some(uri) => uri.clone(),
+        None => format!("{}{}", origin(r), s.redirect_path),
+    }
+}
+
+fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -> ngx_int_t {
+    let ready = match ready(r, provider) {
+        Ok(ready) => ready,
+        Err(rc) => return rc,
+    };
+    let s = &provider.settings;
+    let pkce = s.pkce.unwrap_or(ready.metadata.pkce_s256);
+    let unparsed = String::from_utf8_lossy(str_bytes(&r.unparsed_uri)).into_owned();
+    let Ok(login) = Login::start(&unparsed, pkce, request::now()) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let Ok(sealed) = login.seal(sealer, &provider.name) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let name = Login::cookie_name(&s.cookie_name, &login.state);
+    if set_cookie(r, &name, &sealed, Some(LOGIN_TIMEOUT)).is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    let redirect_uri = redirect_uri(r, provider);
+    let url = login.authorization_url(
+        &ready.metadata,
+        &AuthRequest {
+            client_id: &s.client_id,
+            redirect_uri: &redirect_uri,
+            scope: &s.scope,
+            extra: &s.extra_auth_args,
+        },
+    );
+    request::debug(r, format_args!("auth_oidc: login at \"{}\"", provider.name));
+    redirect(r, &url)
+}
+
+fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -> ngx_int_t {
+    let exchange = ctx::get(r).and_then(|c| c.oidc.borrow().exchange.clone());
+    if let Some(exchange) = exchange {
+        let outcome = exchange.outcome.borrow_mut().take();
+        return match outcome {
+            Some(outcome) => finish(r, provider, sealer, &exchange, outcome),
+            None if park(r, &exchange.waiters, provider.limit()) => Status::NGX_AGAIN.into(),
+            None => {
+                refused(
+                    r,
+                    "provider_unavailable",
+                    format_args!("the token endpoint did not answer in time"),
+                );
+                NGX_HTTP_GATEWAY_TIME_OUT as ngx_int_t
+            }
+        };
+    }
+
+    let query = String::from_utf8_lossy(str_bytes(&r.args)).into_owned();
+    let Some(state) = Callback::state(&query) else {
+        refused(
+            r,
+            "bad_callback",
+            format_args!("callback refused: no state"),
+        );
+        return NGX_HTTP_UNAUTHORIZED as ngx_int_t;
+    };
+    let s = &provider.settings;
+    let login_cookie = Login::cookie_name(&s.cookie_name, &state);
+    let header = cookies(r);
+    let login = cookie::get(&header, &login_cookie)
+        .and_then(|v| Login::open(sealer, &provider.name, v.as_bytes(), request::now()));
+    let Some(login) = login else {
+        refused(
+            r,
+            "bad_state",
+            format_args!("callback refused: no login in progress for this state"),
+        );
+        return NGX_HTTP_UNAUTHORIZED as ngx_int_t;
+    };
+    // First, as it may wait: nothing is answered yet when the handler runs again.
+    let ready = match ready(r, provider) {
+        Ok(ready) => ready,
+        Err(rc) => return rc,
+    };
+    // This login is over, whatever comes next.
+    if set_cookie(r, &login_cookie, "", Some(0)).is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    let callback = match Callback::parse(&query) {
+        Ok(callback) => callback,
+        Err(err) => {
+            refused(r, err.code(), format_args!("callback refused: {err}"));
+            return NGX_HTTP_UNAUTHORIZED as ngx_int_t;
+        }
+    };
+    if let Err(err) = callback.check(&login, &ready.metadata.issuer, ready.metadata.iss_parameter) {
+        refused(r, err.code(), format_args!("callback refused: {err}"));
+        return NGX_HTTP_UNAUTHORIZED as ngx_int_t;
+    }
+
+    let exchange = Rc::new(Exchange {
+        login,
+        outcome: Default::default(),
+        waiters: Default::default(),
+    });
+    set_ctx(r, |c| c.exchange = Some(exchange.clone()));
+    // Parked first: an exchange that ends at once still wakes the request.
+    if !park(r, &exchange.waiters, provider.limit()) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    let redirect_uri = redirect_uri(r, provider);
+    let provider = provider.clone();
+    net::spawn("auth_oidc", async move {
+        let outcome =
+            exchange::run(&provider, &ready, &callback.code, &redirect_uri, &exchange).await;
+        *exchange.outcome.borrow_mut() = Some(outcome);
+        exchange.waiters.wake_all();
+    });
+    Status::NGX_AGAIN.into()
+}
+
+fn finish(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    sealer: &Sealer,
+    exchange: &Exchange,
+    outcome: Result<Session, exchange::ExchangeError>,
+) -> ngx_int_t {
+    let session = match outcome {
+        Ok(session) => session,
+        Err(err) => {
+            let level = if err.is_upstream() {
+                NGX_LOG_ERR
+            } else {
+                NGX_LOG_INFO
+            };
+            request::log(r).error(level, 0, format_args!("auth_oidc: login failed: {err}"));
+            set_ctx(r, |c| c.error = Some(err.code()));
+            return if err.is_upstream() {
+                NGX_HTTP_BAD_GATEWAY as ngx_int_t
+            } else {
+                NGX_HTTP_UNAUTHORIZED as ngx_int_t
+            };
+        }
+    };
+    let s = &provider.settings;
+    let Ok(sealed) = session.seal(sealer, &provider.name) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let Some(parts) = cookie::split(&s.cookie_name, &sealed) else {
+        refused(
+            r,
+            "session_too_large",
+            format_args!("login failed: the session does not fit in {MAX_PARTS} cookies"),
+        );
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let before = cookie::join(&cookies(r), &s.cookie_name).map_or(0, |(_, n)| n);
+    for (name, value) in &parts {
+        if set_cookie(r, name, value, None).is_none() {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
+    }
+    if expire_parts(r, &s.cookie_name, parts.len(), before).is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    request::log(r).error(
+        NGX_LOG_INFO,
+        0,
+        format_args!(
+            "auth_oidc: \"{}\" logged in at \"{}\"",
+            session.sub.escape_default(),
+            provider.name
+        ),
+    );
+    redirect(r, &exchange.login.return_to)
+}
+
+/// Expires the parts `from..to` of a session cookie that a shorter one no longer has.
+fn expire_parts(r: &mut ngx_http_request_t, name: &str, from: usize, to: usize) -> Option<()> {
+    for i in from..to {
+        let part = if i == 0 {
+            name.to_owned()
+        } else {
+            format!("{name}_{i}")
+        };
+        set_cookie(r, &part, "", Some(0))?;
+    }
+    Some(())
+}
+
+fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
+    // First, as it may wait: nothing is answered yet when the handler runs again.
+    let metadata = match provider.ready(r) {
+        Readiness::Ready(ready) => Some(ready),
+        Readiness::Wait => return Status::NGX_AGAIN.into(),
+        Readiness::Failed(_) => None,
+    };
+    let s = &provider.settings;
+    let header = cookies(r);
+    let id_token = Module::main_conf(r)
+        .and_then(|m| m.oidc_sealer.borrow().clone())
+        .and_then(|sealer| {
+            let (value, _) = cookie::join(&header, &s.cookie_name)?;
+            Session::open(&sealer, &provider.name, value.as_bytes(), request::now()).ok()
+        })
+        .map(|session| session.id_token);
+    let parts = cookie::join(&header, &s.cookie_name).map_or(1, |(_, n)| n);
+    if expire_parts(r, &s.cookie_name, 0, parts.max(1)).is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    let post_logout = s.post_logout_uri.as_ref().map(|uri| {
+        if uri.starts_with('/') {
+            format!("{}{uri}", origin(r))
+        } else {
+            uri.clone()
+        }
+    });
+    let hint = if s.logout_token_hint {
+        id_token.as_deref()
+    } else {
+        None
+    };
+    let target = match metadata {
+        Some(ready) => logout_url(&ready.metadata, &s.client_id, post_logout.as_deref(), hint),
+        None => post_logout,
+    };
+    redirect(r, target.as_deref().unwrap_or("/"))
+}

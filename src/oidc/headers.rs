@@ -1,0 +1,121 @@
+//! The headers auth_oidc reads and writes: request headers by name, cookies, `Set-Cookie` and
+//! `Location`.
+
+use core::ptr;
+
+use ngx::ffi::{ngx_http_request_t, ngx_list_part_t, ngx_list_push, ngx_str_t, ngx_table_elt_t};
+
+use crate::conf::str_bytes;
+use crate::request::pool_str;
+
+/// The request headers named `name` (case-insensitive), in order.
+pub fn request_headers<'a>(
+    r: &'a mut ngx_http_request_t,
+    name: &'a str,
+) -> impl Iterator<Item = &'a mut ngx_table_elt_t> + 'a {
+    let mut part: *mut ngx_list_part_t = &mut r.headers_in.headers.part;
+    let mut i = 0;
+    core::iter::from_fn(move || {
+        // SAFETY: headers_in.headers is the request's list of parsed headers; each part holds
+        // nelts initialized elements, and the list is not changed while this iterates.
+        unsafe {
+            loop {
+                if i >= (*part).nelts {
+                    if (*part).next.is_null() {
+                        return None;
+                    }
+                    part = (*part).next;
+                    i = 0;
+                    continue;
+                }
+                let h = &mut *(*part).elts.cast::<ngx_table_elt_t>().add(i);
+                i += 1;
+                if str_bytes(&h.key).eq_ignore_ascii_case(name.as_bytes()) {
+                    return Some(h);
+                }
+            }
+        }
+    })
+}
+
+/// The first request header `name`.
+pub fn request_header(r: &mut ngx_http_request_t, name: &str) -> Option<Vec<u8>> {
+    request_headers(r, name)
+        .next()
+        .map(|h| str_bytes(&h.value).to_vec())
+}
+
+/// Every `Cookie` header, joined as one.
+pub fn cookies(r: &mut ngx_http_request_t) -> Vec<u8> {
+    let mut out = Vec::new();
+    for h in request_headers(r, "Cookie") {
+        if !out.is_empty() {
+            out.extend_from_slice(b"; ");
+        }
+        out.extend_from_slice(str_bytes(&h.value));
+    }
+    out
+}
+
+/// Rewrites every `Cookie` header without the cookies of `name` (see `cookie::strip`).
+pub fn strip_cookies(r: &mut ngx_http_request_t, name: &str) -> Option<()> {
+    let headers: Vec<*mut ngx_table_elt_t> =
+        request_headers(r, "Cookie").map(ptr::from_mut).collect();
+    for h in headers {
+        // SAFETY: the elements of the request's header list live as long as the request.
+        let h = unsafe { &mut *h };
+        let stripped = auth_core::oidc::cookie::strip(str_bytes(&h.value), name);
+        if stripped.len() != h.value.len {
+            h.value = pool_str(r, &stripped)?;
+        }
+    }
+    Some(())
+}
+
+/// Adds an output header.
+pub fn add_header(
+    r: &mut ngx_http_request_t,
+    key: &'static str,
+    value: &[u8],
+) -> Option<*mut ngx_table_elt_t> {
+    let value = pool_str(r, value)?;
+    // SAFETY: headers_out.headers is the request's initialized output header list.
+    let h = unsafe { ngx_list_push(&mut r.headers_out.headers) }.cast::<ngx_table_elt_t>();
+    if h.is_null() {
+        return None;
+    }
+    // SAFETY: `h` is a fresh list element; all-zero is a valid ngx_table_elt_t.
+    unsafe {
+        ptr::write_bytes(h, 0, 1);
+        (*h).hash = 1;
+        (*h).key = ngx_str_t {
+            len: key.len(),
+            data: key.as_ptr().cast_mut(),
+        };
+        (*h).value = value;
+    }
+    Some(h)
+}
+
+/// Sets `Location`; the caller answers 302.
+pub fn set_location(r: &mut ngx_http_request_t, url: &[u8]) -> Option<()> {
+    let h = add_header(r, "Location", url)?;
+    r.headers_out.location = h;
+    Some(())
+}
+
+/// The request came over TLS.
+pub fn is_https(r: &ngx_http_request_t) -> bool {
+    // SAFETY: a request's connection lives as long as the request.
+    !unsafe { (*r.connection).ssl }.is_null()
+}
+
+/// `scheme://host[:port]` as the client addressed this server: for URIs given to the provider.
+pub fn origin(r: &mut ngx_http_request_t) -> String {
+    let scheme = if is_https(r) { "https" } else { "http" };
+    let host = match request_header(r, "Host") {
+        Some(host) if !host.is_empty() => host,
+        _ => str_bytes(&r.headers_in.server).to_vec(),
+    };
+    format!("{scheme}://{}", String::from_utf8_lossy(&host))
+}

@@ -1,0 +1,187 @@
+//! `oidc_provider`, `auth_oidc` and `oidc_session_key`: an OpenID Connect relying party in the
+//! worker. The provider's metadata and keys are fetched in the background; a browser without
+//! a session is sent to log in, the callback's code is exchanged on nginx's event loop, and
+//! the session lives in a sealed cookie.
+
+mod exchange;
+mod handler;
+mod headers;
+mod provider;
+pub mod variables;
+
+use core::ffi::{c_char, c_void};
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use auth_core::oidc::seal::random_secret;
+use auth_core::oidc::Sealer;
+use ngx::ffi::{ngx_command_t, ngx_conf_t, NGX_LOG_EMERG, NGX_LOG_WARN};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+
+pub use exchange::Exchange;
+pub use handler::access_handler;
+pub use provider::{set_oidc_provider, start_all, Provider};
+
+use crate::conf::{args, done, readable_path, str_bytes, LocConf, Module};
+use crate::log::Sink;
+
+/// `auth_oidc` of a location.
+#[derive(Default)]
+pub struct OidcConf {
+    /// `None`: not set here; `Some(None)`: `off`.
+    name: Option<Option<String>>,
+    /// Where the directive is.
+    at: String,
+    pub provider: Option<Rc<Provider>>,
+}
+
+impl OidcConf {
+    pub fn merge(&mut self, prev: &OidcConf) {
+        if self.name.is_none() {
+            self.name = prev.name.clone();
+            self.at = prev.at.clone();
+            self.provider = prev.provider.clone();
+        }
+    }
+}
+
+/// Where the directive being parsed is, as `file:line`.
+pub(crate) fn position(cf: &ngx_conf_t) -> String {
+    // SAFETY: while a directive is parsed, conf_file is the file being read.
+    unsafe {
+        let file = &*cf.conf_file;
+        format!(
+            "{}:{}",
+            str_bytes(&file.file.name).escape_ascii(),
+            file.line
+        )
+    }
+}
+
+/// `auth_oidc name | off`.
+pub fn set_auth_oidc(cf: *mut ngx_conf_t, _: *mut ngx_command_t, c: *mut c_void) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context and this module's LocConf.
+    let (cf, lcf) = unsafe { (&mut *cf, &mut *c.cast::<LocConf>()) };
+    if lcf.oidc.name.is_some() {
+        return c"is duplicate".as_ptr().cast_mut();
+    }
+    let result = (|| {
+        let name = crate::jwt::text(&args(cf)[1])?;
+        if name.contains('$') {
+            return Err("a provider named by variables is not supported yet".to_owned());
+        }
+        lcf.oidc.at = position(cf);
+        lcf.oidc.name = Some((name != "off").then(|| name.to_owned()));
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+/// Gives the location the provider that `auth_oidc` names, once every provider is known.
+pub fn resolve(cf: &mut ngx_conf_t, ocf: &mut OidcConf) -> Result<(), ()> {
+    let Some(Some(name)) = &ocf.name else {
+        return Ok(());
+    };
+    if ocf.provider.as_ref().is_some_and(|p| &p.name == name) {
+        return Ok(());
+    }
+    let mcf = Module::main_conf(cf).ok_or(())?;
+    let found = mcf
+        .oidc_providers
+        .borrow()
+        .iter()
+        .find(|p| &p.name == name)
+        .cloned();
+    match found {
+        Some(provider) => {
+            ocf.provider = Some(provider);
+            Ok(())
+        }
+        None => {
+            Sink::Log(cf.log).error(
+                NGX_LOG_EMERG,
+                0,
+                format_args!("\"auth_oidc\": no oidc_provider \"{name}\" in {}", ocf.at),
+            );
+            Err(())
+        }
+    }
+}
+
+/// `oidc_session_key file ...`: the secrets that seal session cookies; the first seals, all
+/// open, so that a secret can be rolled over.
+pub fn set_oidc_session_key(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    _c: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context.
+    let cf = unsafe { &mut *cf };
+    let result = (|| {
+        let mcf = Module::main_conf(cf).ok_or("no main configuration")?;
+        if mcf.oidc_sealer.borrow().is_some() {
+            return Err("is duplicate".to_owned());
+        }
+        let mut secrets = Vec::new();
+        for arg in &args(cf)[1..] {
+            let path = readable_path(cf, arg)?;
+            let os = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&path);
+            let secret = std::fs::read(os)
+                .map_err(|err| format!("cannot read \"{}\": {err}", path.escape_ascii()))?;
+            secrets.push(secret);
+        }
+        let refs: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+        let sealer = Sealer::new(&refs).map_err(|err| err.to_string())?;
+        *mcf.oidc_sealer.borrow_mut() = Some(Rc::new(sealer));
+        Ok(())
+    })();
+    done(cf, result)
+}
+
+/// The secret of a configuration without `oidc_session_key`: made once per nginx process, so
+/// that sessions survive reloads but not a restart.
+fn process_secret() -> Option<&'static [u8; 32]> {
+    static SECRET: OnceLock<Option<[u8; 32]>> = OnceLock::new();
+    SECRET.get_or_init(|| random_secret().ok()).as_ref()
+}
+
+/// After the configuration is read: each provider gets its TLS context and resolver, and the
+/// configuration a sealer.
+pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
+    let mcf = Module::main_conf(cf).ok_or(())?;
+    if mcf.oidc_providers.borrow().is_empty() {
+        return Ok(());
+    }
+    if mcf.oidc_sealer.borrow().is_none() {
+        let sealer = process_secret()
+            .and_then(|s| Sealer::new(&[s]).ok())
+            .ok_or(())?;
+        *mcf.oidc_sealer.borrow_mut() = Some(Rc::new(sealer));
+        let at = mcf.oidc_providers.borrow()[0].settings.at.clone();
+        Sink::Log(cf.log).error(
+            NGX_LOG_WARN,
+            0,
+            format_args!(
+                "no \"oidc_session_key\": OpenID Connect sessions end when nginx restarts, \
+                 for the oidc_provider in {at}"
+            ),
+        );
+    }
+    let clcf = NgxHttpCoreModule::location_conf(cf).ok_or(())?;
+    let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
+    let providers = mcf.oidc_providers.borrow().clone();
+    for provider in providers {
+        if let Err(why) = provider.prepare(cf, &mcf.ssl_contexts, resolver, resolver_timeout) {
+            Sink::Log(cf.log).error(
+                NGX_LOG_EMERG,
+                0,
+                format_args!(
+                    "\"oidc_provider\" \"{}\": {why} in {}",
+                    provider.name, provider.settings.at
+                ),
+            );
+            return Err(());
+        }
+    }
+    Ok(())
+}

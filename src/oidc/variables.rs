@@ -1,0 +1,116 @@
+//! `$oidc_id_token`, `$oidc_access_token`, `$oidc_claim_*`, `$oidc_userinfo` and
+//! `$oidc_error`: what auth_oidc found for this request, after the access phase.
+
+use std::rc::Rc;
+
+use auth_core::jwt::value_text;
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_conf_t, ngx_http_request_t, ngx_log_t, ngx_variable_value_t, NGX_HTTP_VAR_PREFIX,
+    NGX_LOG_ALERT,
+};
+use ngx::http::Request;
+use ngx::{http_variable_get, ngx_string};
+use serde_json::{Map, Value};
+
+use crate::ctx;
+use crate::guard;
+use crate::jwt::variables::{add, set, suffix};
+use crate::log::Sink;
+
+fn guarded(log: *mut ngx_log_t, handler: impl FnOnce() -> Status) -> Status {
+    guard::catch(handler).unwrap_or_else(|panic| {
+        Sink::Log(log).error(
+            NGX_LOG_ALERT,
+            0,
+            format_args!("internal error in an auth_oidc variable: {panic}"),
+        );
+        Status::NGX_ERROR
+    })
+}
+
+/// The ID token's claims, parsed once per request.
+fn claims(r: &ngx_http_request_t) -> Option<Rc<Map<String, Value>>> {
+    let ctx = ctx::get(r)?;
+    let mut oidc = ctx.oidc.borrow_mut();
+    if let Some(claims) = &oidc.claims {
+        return Some(claims.clone());
+    }
+    let map = Rc::new(oidc.session.as_ref()?.claims()?);
+    oidc.claims = Some(map.clone());
+    Some(map)
+}
+
+http_variable_get!(
+    id_token_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
+        let r = request.as_mut();
+        let value =
+            ctx::get(r).and_then(|c| c.oidc.borrow().session.as_ref().map(|s| s.id_token.clone()));
+        set(r, v, value.as_ref().map(String::as_bytes))
+    })
+);
+
+http_variable_get!(
+    access_token_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
+        let r = request.as_mut();
+        let value = ctx::get(r).and_then(|c| {
+            c.oidc
+                .borrow()
+                .session
+                .as_ref()
+                .and_then(|s| s.access_token.clone())
+        });
+        set(r, v, value.as_ref().map(String::as_bytes))
+    })
+);
+
+http_variable_get!(
+    claim_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, data: usize| guarded(
+        request.log(),
+        || {
+            let r = request.as_mut();
+            let name = suffix(data, "oidc_claim_");
+            let value = claims(r).and_then(|c| c.get(name).map(value_text));
+            set(r, v, value.as_ref().map(String::as_bytes))
+        }
+    )
+);
+
+http_variable_get!(
+    userinfo_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
+        set(request.as_mut(), v, None)
+    })
+);
+
+http_variable_get!(
+    error_variable,
+    |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
+        let r = request.as_mut();
+        let value = ctx::get(r).and_then(|c| c.oidc.borrow().error);
+        set(r, v, value.map(str::as_bytes))
+    })
+);
+
+/// Registers the variables; called from preconfiguration.
+pub fn register(cf: &mut ngx_conf_t) -> Option<()> {
+    add(cf, ngx_string!("oidc_id_token"), Some(id_token_variable), 0)?;
+    add(
+        cf,
+        ngx_string!("oidc_access_token"),
+        Some(access_token_variable),
+        0,
+    )?;
+    add(
+        cf,
+        ngx_string!("oidc_claim_"),
+        Some(claim_variable),
+        NGX_HTTP_VAR_PREFIX,
+    )?;
+    add(cf, ngx_string!("oidc_userinfo"), Some(userinfo_variable), 0)?;
+    add(cf, ngx_string!("oidc_error"), Some(error_variable), 0)?;
+    Some(())
+}

@@ -1,0 +1,156 @@
+package TestOp;
+
+# The OpenID Provider of the tests of auth_oidc: oidc-provider (t/oidc-provider), one per test
+# file, on a free port behind the test's own nginx, which terminates TLS with a certificate of
+# TestIdp's CA (`$TestOp::front`). `login` walks a browser's way through a login with curl: the
+# provider's cookies in a jar, the relying party's handed over by the caller, so that each
+# step's cookies are the ones the test means.
+
+use strict;
+use warnings;
+
+use FindBin;
+use TestIdp;
+
+my $Dir = $ENV{TEST_NGINX_PKI};
+my $Node;
+my $Owner = $$;
+my $Log = "$Dir/op.log";
+
+our $Port = TestIdp::port(0);
+our $TlsPort = TestIdp::port(0);
+our $RpPort = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
+our $Issuer = "https://127.0.0.1:$TlsPort";
+$ENV{TEST_NGINX_OP_TLS_PORT} = $TlsPort;
+
+# The TLS front of the provider, for --- http_config.
+our $front = <<"_EOC_";
+    server {
+        listen 127.0.0.1:$TlsPort ssl;
+        ssl_certificate $Dir/idp.crt;
+        ssl_certificate_key $Dir/idp.key;
+        access_log logs/op_access.log;
+        location / {
+            proxy_pass http://127.0.0.1:$Port;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Forwarded-Host \$http_host;
+        }
+    }
+_EOC_
+
+sub client {
+    my ($id, $callback, %extra) = @_;
+    my $extra = join '', map { qq(,"$_":$extra{$_}) } sort keys %extra;
+    return qq({"client_id":"$id","client_secret":"$id-secret",)
+        . qq("redirect_uris":["http://127.0.0.1:$RpPort$callback"],)
+        . qq("post_logout_redirect_uris":["http://127.0.0.1:$RpPort/bye"]$extra});
+}
+
+sub start {
+    open my $key, '>', "$Dir/session.key" or die $!;
+    print $key join '', map { chr(int(rand(256))) } 1 .. 48;
+    close $key;
+    my $clients = join ',', client('rp', '/oidc_callback'),
+        client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"');
+    open my $cfg, '>', "$Dir/op.json" or die $!;
+    print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,)
+        . qq("ca":"$Dir/ca.crt",)
+        . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]}}});
+    close $cfg;
+    $Node = fork() // die "TestOp: fork: $!";
+    if (!$Node) {
+        open STDOUT, '>', $Log or die $!;
+        open STDERR, '>', "$Dir/op.err" or die $!;
+        chdir "$FindBin::Bin/oidc-provider" or die $!;
+        exec 'node', 'provider.mjs', "$Dir/op.json";
+        die "TestOp: cannot run node: $!";
+    }
+    for (1 .. 100) {
+        return if log_text() =~ /^ready$/m;
+        select undef, undef, undef, 0.1;
+    }
+    die "TestOp: the provider did not start (npm ci --prefix t/oidc-provider?): "
+        . `cat $Dir/op.err`;
+}
+
+sub log_text {
+    open my $fh, '<', $Log or return '';
+    local $/;
+    return <$fh> // '';
+}
+
+# How many token requests of this grant type the provider answered.
+sub grants {
+    my ($type) = @_;
+    my @lines = log_text() =~ /^token grant_type=\Q$type\E /mg;
+    return scalar @lines;
+}
+
+# One HTTP request with curl: (status, headers as one string, body).
+sub http {
+    my (@args) = @_;
+    my $out = `curl -s -g --max-time 20 --cacert $Dir/ca.crt -D - @args`;
+    my ($head, $body) = split /\r\n\r\n/, $out, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return ($status // 0, $head // '', $body // '');
+}
+
+sub header {
+    my ($head, $name) = @_;
+    my ($value) = $head =~ /^\Q$name\E:\s*([^\r\n]*)/mi;
+    return $value;
+}
+
+sub quote { my ($s) = @_; $s =~ s/'/'\\''/g; return "'$s'" }
+
+# The `name=value` pairs of the Set-Cookie headers of $head whose value is not empty.
+sub set_cookies {
+    my ($head) = @_;
+    return join '; ', grep { !/=$/ } map { (split /;/)[0] } $head =~ /^Set-Cookie:\s*([^\r\n]*)/mgi;
+}
+
+# Logs in as $user from $path of the relying party; returns the callback URL the provider
+# sent the browser to and the relying party's login cookie, without calling the callback.
+sub authorize {
+    my ($path, $user) = @_;
+    my ($st, $head) = http('-H', quote('Accept: text/html'), quote("http://127.0.0.1:$RpPort$path"));
+    die "TestOp: $path answered $st, not 302" unless $st == 302;
+    my $login_cookie = set_cookies($head);
+    my $jar = "$Dir/jar.$$." . int(rand(1e9));
+    my $url = header($head, 'Location');
+    for my $step (1 .. 6) {
+        my @form = $url =~ m{/interaction/}
+            ? ('--data-urlencode', 'prompt=login', '--data-urlencode', "login=$user",
+               '--data-urlencode', 'password=x')
+            : ();
+        my ($s, $h) = http('-b', $jar, '-c', $jar, @form, quote($url));
+        my $next = header($h, 'Location') // die "TestOp: $url answered $s without Location";
+        $next = "$Issuer$next" if $next =~ m{^/};
+        unlink $jar, return ($next, $login_cookie) if $next =~ m{^http://127\.0\.0\.1:$RpPort/};
+        # The login form is shown by a GET of the interaction, posted by a POST of it.
+        $url = $next;
+        if ($url =~ m{/interaction/} && !@form) {
+            http('-b', $jar, '-c', $jar, quote($url));
+        }
+    }
+    die "TestOp: no way back to the relying party";
+}
+
+# A whole login: the session cookies, the status and Location of the callback's answer.
+sub login {
+    my ($path, $user) = @_;
+    my ($callback, $login_cookie) = authorize($path, $user);
+    my ($st, $head) = http('-H', quote("Cookie: $login_cookie"), quote($callback));
+    return (set_cookies($head), $st, header($head, 'Location'), $callback, $login_cookie);
+}
+
+END {
+    if ($Node && $$ == $Owner) {
+        kill 'TERM', $Node;
+        waitpid $Node, 0;
+    }
+}
+
+start();
+
+1;
