@@ -223,6 +223,10 @@ pub struct MainConf {
     pub oidc_providers: RefCell<Vec<Rc<oidc::Provider>>>,
     /// What seals session cookies: `oidc_session_key`, or a secret of the process.
     pub oidc_sealer: RefCell<Option<Rc<auth_core::oidc::Sealer>>>,
+    /// Refreshes of all workers.
+    pub oidc_zone: Cell<Option<oidc::zone::Zone>>,
+    /// Requests of this worker that wait for a refresh.
+    pub oidc_refresh_waiters: crate::wait::Waiters,
 }
 
 impl Default for MainConf {
@@ -245,6 +249,8 @@ impl Default for MainConf {
             key_url_zone_size: Cell::new(0),
             oidc_providers: RefCell::default(),
             oidc_sealer: RefCell::default(),
+            oidc_zone: Cell::new(None),
+            oidc_refresh_waiters: Default::default(),
         }
     }
 }

@@ -26,8 +26,10 @@ pub struct RequestCtx {
     pub key_url_waits: Cell<u8>,
     /// What auth_oidc found.
     pub oidc: RefCell<OidcCtx>,
-    /// How often auth_oidc parked the request.
+    /// How often auth_oidc parked the request for the provider's metadata or a code exchange.
     pub oidc_waits: Cell<u8>,
+    /// How often it polled for another request's refresh.
+    pub oidc_polls: Cell<u16>,
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,

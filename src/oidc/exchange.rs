@@ -16,7 +16,7 @@ use crate::request;
 use crate::wait::Waiters;
 
 /// Seconds of clock skew allowed between the provider and this server.
-const LEEWAY: u64 = 60;
+pub const LEEWAY: u64 = 60;
 
 #[derive(Debug, Error)]
 pub enum ExchangeError {
@@ -32,18 +32,23 @@ pub enum ExchangeError {
     Jwt(#[from] JwtError),
     #[error("{0}")]
     IdToken(#[from] IdTokenError),
+    #[error("the session cannot be sealed")]
+    Seal,
 }
 
 impl ExchangeError {
     /// The provider could not be reached or answered nonsense: the server's problem.
     pub fn is_upstream(&self) -> bool {
-        matches!(self, ExchangeError::Fetch(_) | ExchangeError::ClientAuth)
-            || matches!(self, ExchangeError::Token(TokenError::Status(s)) if *s >= 500)
+        matches!(
+            self,
+            ExchangeError::Fetch(_) | ExchangeError::ClientAuth | ExchangeError::Seal
+        ) || matches!(self, ExchangeError::Token(TokenError::Status(s)) if *s >= 500)
     }
 
     pub fn code(&self) -> &'static str {
         match self {
             ExchangeError::Fetch(_) | ExchangeError::ClientAuth => "provider_unavailable",
+            ExchangeError::Seal => "internal_error",
             ExchangeError::Token(_) | ExchangeError::NoIdToken => "token_error",
             ExchangeError::Jwt(_) | ExchangeError::IdToken(_) => "bad_id_token",
         }
@@ -112,6 +117,7 @@ pub async fn run(
         id_token,
         access_token: Some(tokens.access_token),
         refresh_token: tokens.refresh_token,
+        refreshed: now,
         tokens_expire: tokens.expires_in.map_or(id.exp, |e| now + e),
         ends: now + s.session_timeout as i64,
     })

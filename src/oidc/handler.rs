@@ -21,6 +21,7 @@ use super::headers::{
     add_header, cookies, is_https, origin, request_header, set_location, strip_cookies,
 };
 use super::provider::{park, Provider, Readiness};
+use super::refresh::{self, Verdict};
 use crate::conf::{str_bytes, Module};
 use crate::ctx::{self, OidcCtx};
 use crate::net;
@@ -55,15 +56,26 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let header = cookies(r);
     let now = request::now();
-    if let Some((value, _)) = cookie::join(&header, &s.cookie_name) {
+    if let Some((value, parts)) = cookie::join(&header, &s.cookie_name) {
         match Session::open(&sealer, &provider.name, value.as_bytes(), now) {
-            Ok(session) => {
-                set_ctx(r, |c| c.session = Some(Rc::new(session)));
-                if strip_cookies(r, &s.cookie_name).is_none() {
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+            Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
+                Verdict::Admit(session, renewed) => {
+                    if let Some(sealed) = renewed {
+                        if set_session_cookies(r, &s.cookie_name, &sealed, parts).is_none() {
+                            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+                        }
+                    }
+                    set_ctx(r, |c| c.session = Some(Rc::new(session)));
+                    if strip_cookies(r, &s.cookie_name).is_none() {
+                        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+                    }
+                    return Status::NGX_OK.into();
                 }
-                return Status::NGX_OK.into();
-            }
+                Verdict::Wait => return Status::NGX_AGAIN.into(),
+                Verdict::End(why) => {
+                    refused(r, "session_ended", format_args!("session ended: {why}"));
+                }
+            },
             Err(err) => {
                 refused(r, "bad_session", format_args!("session refused: {err}"));
             }
@@ -313,21 +325,13 @@ fn finish(
     let Ok(sealed) = session.seal(sealer, &provider.name) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    let Some(parts) = cookie::split(&s.cookie_name, &sealed) else {
+    let before = cookie::join(&cookies(r), &s.cookie_name).map_or(0, |(_, n)| n);
+    if set_session_cookies(r, &s.cookie_name, &sealed, before).is_none() {
         refused(
             r,
             "session_too_large",
             format_args!("login failed: the session does not fit in {MAX_PARTS} cookies"),
         );
-        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-    };
-    let before = cookie::join(&cookies(r), &s.cookie_name).map_or(0, |(_, n)| n);
-    for (name, value) in &parts {
-        if set_cookie(r, name, value, None).is_none() {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-        }
-    }
-    if expire_parts(r, &s.cookie_name, parts.len(), before).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     request::log(r).error(
@@ -340,6 +344,21 @@ fn finish(
         ),
     );
     redirect(r, &exchange.login.return_to)
+}
+
+/// Sets the session cookies of `sealed`, expiring the parts of the `before` cookies that it no
+/// longer needs; `None` when it does not fit.
+fn set_session_cookies(
+    r: &mut ngx_http_request_t,
+    name: &str,
+    sealed: &str,
+    before: usize,
+) -> Option<()> {
+    let parts = cookie::split(name, sealed)?;
+    for (name, value) in &parts {
+        set_cookie(r, name, value, None)?;
+    }
+    expire_parts(r, name, parts.len(), before)
 }
 
 /// Expires the parts `from..to` of a session cookie that a shorter one no longer has.

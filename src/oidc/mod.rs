@@ -7,7 +7,9 @@ mod exchange;
 mod handler;
 mod headers;
 mod provider;
+mod refresh;
 pub mod variables;
+pub mod zone;
 
 use core::ffi::{c_char, c_void};
 use std::rc::Rc;
@@ -167,6 +169,7 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
             ),
         );
     }
+    mcf.oidc_zone.set(Some(zone::Zone::add(cf).ok_or(())?));
     let clcf = NgxHttpCoreModule::location_conf(cf).ok_or(())?;
     let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
     let providers = mcf.oidc_providers.borrow().clone();

@@ -53,7 +53,10 @@ sub start {
     my $clients = join ',', client('rp', '/oidc_callback'),
         client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"');
     open my $cfg, '>', "$Dir/op.json" or die $!;
-    print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,)
+    # A test file sets TEST_OP_ACCESS_TOKEN_TTL (seconds) before it uses TestOp for tokens
+    # that expire soon.
+    my $ttl = $ENV{TEST_OP_ACCESS_TOKEN_TTL} ? qq("accessTokenTTL":$ENV{TEST_OP_ACCESS_TOKEN_TTL},) : '';
+    print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,$ttl)
         . qq("ca":"$Dir/ca.crt",)
         . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]}}});
     close $cfg;

@@ -26,6 +26,8 @@ pub struct Session {
     pub id_token: String,
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
+    /// When the tokens were had: the login or the last refresh.
+    pub refreshed: i64,
     /// When the tokens expire: the access token's `expires_in`, else the id_token's `exp`.
     pub tokens_expire: i64,
     /// When the session ends, whatever the tokens say: the login (or last refresh) plus
@@ -45,6 +47,7 @@ impl Session {
             .text(&self.id_token)
             .optional(self.access_token.as_deref())
             .optional(self.refresh_token.as_deref())
+            .number(self.refreshed)
             .number(self.tokens_expire)
             .number(self.ends)
             .finish();
@@ -68,6 +71,7 @@ impl Session {
                 id_token: r.text()?,
                 access_token: r.optional()?,
                 refresh_token: r.optional()?,
+                refreshed: r.number()?,
                 tokens_expire: r.number()?,
                 ends: r.number()?,
             })
@@ -87,12 +91,22 @@ impl Session {
         crate::jwt::parse_object(&json)
     }
 
-    /// The tokens expire within `margin` seconds: time to refresh, when there is a refresh
-    /// token.
-    pub fn wants_refresh(&self, now: i64, margin: i64) -> bool {
+    /// Time to refresh the tokens: there is a refresh token, and they expire within a quarter
+    /// of their lifetime, or a minute if that is less.
+    pub fn wants_refresh(&self, now: i64) -> bool {
+        let lifetime = (self.tokens_expire - self.refreshed).max(0);
+        let margin = (lifetime / 4).min(MAX_REFRESH_MARGIN);
         self.refresh_token.is_some() && now + margin >= self.tokens_expire
     }
+
+    /// The tokens have expired.
+    pub fn expired(&self, now: i64) -> bool {
+        now >= self.tokens_expire
+    }
 }
+
+/// Tokens are refreshed at most this many seconds before they expire.
+pub const MAX_REFRESH_MARGIN: i64 = 60;
 
 #[cfg(test)]
 mod tests {
@@ -105,6 +119,7 @@ mod tests {
             id_token: "h.p.s".into(),
             access_token: None,
             refresh_token: Some("rt".into()),
+            refreshed: 0,
             tokens_expire: 1_000,
             ends: 2_000,
         }
@@ -158,12 +173,19 @@ mod tests {
     #[test]
     fn refresh_is_due_near_expiry_with_a_refresh_token() {
         let s = session();
-        assert!(!s.wants_refresh(900, 60));
-        assert!(s.wants_refresh(940, 60));
+        assert!(!s.wants_refresh(900));
+        assert!(s.wants_refresh(940));
+        assert!(!s.expired(999) && s.expired(1_000));
+        let short = Session {
+            refreshed: 992,
+            ..session()
+        };
+        assert!(!short.wants_refresh(993));
+        assert!(short.wants_refresh(998));
         let without = Session {
             refresh_token: None,
             ..session()
         };
-        assert!(!without.wants_refresh(2_000, 60));
+        assert!(!without.wants_refresh(2_000));
     }
 }

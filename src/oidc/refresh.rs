@@ -1,0 +1,216 @@
+//! Refreshing a session's tokens before they expire: one refresh per refresh token for the
+//! whole nginx (the zone), the request that finds it due not kept waiting while the tokens are
+//! still valid, and the new session handed to every request that still has the old cookie.
+
+use std::rc::Rc;
+
+use auth_core::jwt;
+use auth_core::keys::fingerprint;
+use auth_core::oidc::id_token::{self, Expect};
+use auth_core::oidc::token::{self, Client, Grant, TokenError};
+use auth_core::oidc::{Sealer, Session};
+use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO};
+use ngx::http::HttpModuleMainConf;
+
+use super::exchange::{ExchangeError, LEEWAY};
+use super::provider::{Provider, Readiness, Ready};
+use super::zone::Claim;
+use crate::conf::Module;
+use crate::ctx;
+use crate::jwt::key_url::cycle_log;
+use crate::net::{self, client};
+use crate::request;
+
+/// A request with the old cookie polls the zone this often while another worker refreshes.
+const POLL_MS: ngx::ffi::ngx_msec_t = 50;
+
+/// What the handler does with a session.
+pub enum Verdict {
+    /// Admit with this session; `Some(sealed)`: a new one, to set as the cookie.
+    Admit(Session, Option<String>),
+    /// The request waits for a refresh of expired tokens.
+    Wait,
+    /// The session is over: why.
+    End(&'static str),
+}
+
+pub fn check(
+    r: &mut ngx_http_request_t,
+    provider: &Rc<Provider>,
+    sealer: &Rc<Sealer>,
+    session: Session,
+    now: i64,
+) -> Verdict {
+    let Some(refresh_token) = session.refresh_token.clone() else {
+        return Verdict::Admit(session, None);
+    };
+    if !session.wants_refresh(now) {
+        return Verdict::Admit(session, None);
+    }
+    let Some(mcf) = Module::main_conf(r) else {
+        return Verdict::Admit(session, None);
+    };
+    let id = fingerprint(&[provider.name.as_bytes(), refresh_token.as_bytes()]);
+    let lease = provider.settings.timeout as i64 + 1;
+    let claim = match mcf.oidc_zone.get() {
+        Some(zone) => zone.claim(&id, now, lease),
+        None => Claim::Refresh,
+    };
+    let expired = session.expired(now);
+    match claim {
+        Claim::Done(value) => match Session::open(sealer, &provider.name, &value, now) {
+            Ok(new) => Verdict::Admit(new, String::from_utf8(value).ok()),
+            Err(_) if expired => Verdict::End("the refreshed session cannot be opened"),
+            Err(_) => Verdict::Admit(session, None),
+        },
+        Claim::Refresh => {
+            let ready = match provider.ready(r) {
+                Readiness::Ready(ready) => ready,
+                Readiness::Wait => return Verdict::Wait,
+                Readiness::Failed(_) => {
+                    if let Some(zone) = mcf.oidc_zone.get() {
+                        zone.failed(&id, now, false, session.ends);
+                    }
+                    return Verdict::Admit(session, None);
+                }
+            };
+            let task_provider = provider.clone();
+            let task_sealer = sealer.clone();
+            let old = session.clone();
+            net::spawn("auth_oidc", async move {
+                run(&task_provider, &ready, &task_sealer, old, &id).await;
+            });
+            if expired {
+                wait(r)
+            } else {
+                Verdict::Admit(session, None)
+            }
+        }
+        Claim::Busy if expired => wait(r),
+        Claim::Spent if expired => Verdict::End("its refresh token was spent or refused"),
+        Claim::Busy | Claim::Spent | Claim::Failed => Verdict::Admit(session, None),
+    }
+}
+
+/// Parks the request for a poll of the zone; woken sooner when this worker's refresh ends.
+fn wait(r: &mut ngx_http_request_t) -> Verdict {
+    let Some(mcf) = Module::main_conf(r) else {
+        return Verdict::End("no configuration");
+    };
+    let Some(ctx) = ctx::get_or_create(r) else {
+        return Verdict::End("out of memory");
+    };
+    let polls = ctx.oidc_polls.get();
+    if polls >= 400 || !mcf.oidc_refresh_waiters.park(r, POLL_MS) {
+        return Verdict::End("the refresh did not end in time");
+    }
+    if let Some(ctx) = ctx::get(r) {
+        ctx.oidc_polls.set(polls + 1);
+    }
+    Verdict::Wait
+}
+
+async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, id: &[u8; 32]) {
+    let outcome = refresh(provider, ready, &old).await;
+    let now = request::now();
+    // SAFETY: the cycle's configuration lives as long as the worker runs this task.
+    let mcf = unsafe { Module::main_conf(&*ngx::ffi::ngx_cycle) };
+    let zone = mcf.and_then(|m| m.oidc_zone.get());
+    match outcome.and_then(|new| {
+        new.seal(sealer, &provider.name)
+            .map_err(|_| ExchangeError::Seal)
+    }) {
+        Ok(sealed) => {
+            if let Some(zone) = zone {
+                if !zone.done(id, now, sealed.as_bytes(), old.ends) {
+                    cycle_log().error(
+                        NGX_LOG_ERR,
+                        0,
+                        format_args!(
+                            "auth_oidc: no room in the shared zone for a refreshed session"
+                        ),
+                    );
+                }
+            }
+            cycle_log().error(
+                NGX_LOG_INFO,
+                0,
+                format_args!("auth_oidc: tokens refreshed at \"{}\"", provider.name),
+            );
+        }
+        Err(err) => {
+            let refused = !err.is_upstream();
+            let level = if refused { NGX_LOG_INFO } else { NGX_LOG_ERR };
+            cycle_log().error(
+                level,
+                0,
+                format_args!(
+                    "auth_oidc: refreshing the tokens at \"{}\" failed: {err}",
+                    provider.name
+                ),
+            );
+            if let Some(zone) = zone {
+                zone.failed(id, now, refused, old.ends);
+            }
+        }
+    }
+    if let Some(mcf) = mcf {
+        mcf.oidc_refresh_waiters.wake_all();
+    }
+}
+
+async fn refresh(
+    provider: &Provider,
+    ready: &Ready,
+    old: &Session,
+) -> Result<Session, ExchangeError> {
+    let s = &provider.settings;
+    let metadata = &ready.metadata;
+    let auth = metadata
+        .client_auth(s.client_secret.is_some())
+        .ok_or(ExchangeError::ClientAuth)?;
+    let reach = provider.reach().ok_or(ExchangeError::ClientAuth)?;
+    let refresh_token = old.refresh_token.as_deref().unwrap_or_default();
+    let request = token::request(
+        &metadata.token_endpoint,
+        client::user_agent(),
+        &Client {
+            id: &s.client_id,
+            secret: s.client_secret.as_deref(),
+            auth,
+        },
+        &Grant::Refresh { refresh_token },
+    );
+    let response = client::send(
+        &metadata.token_endpoint,
+        &reach,
+        "refreshing tokens",
+        &request,
+    )
+    .await?;
+    let tokens = token::parse_response(response.status, &response.body)?;
+    let now = request::now();
+    let (id_token, sid, exp) = match tokens.id_token {
+        Some(id_token) => {
+            let policy = id_token::policy(metadata, &s.client_id, LEEWAY);
+            let verified = jwt::verify(id_token.as_bytes(), &ready.keys, &policy, now)?;
+            let id = id_token::check(&verified, &s.client_id, Expect::Refresh { sub: &old.sub })?;
+            (id_token, id.sid.or_else(|| old.sid.clone()), id.exp)
+        }
+        None => (old.id_token.clone(), old.sid.clone(), old.tokens_expire),
+    };
+    let tokens_expire = tokens.expires_in.map_or(exp, |e| now + e);
+    if tokens_expire <= now {
+        return Err(ExchangeError::Token(TokenError::Missing("expires_in")));
+    }
+    Ok(Session {
+        sub: old.sub.clone(),
+        sid,
+        id_token,
+        access_token: Some(tokens.access_token),
+        refresh_token: tokens.refresh_token.or_else(|| old.refresh_token.clone()),
+        refreshed: now,
+        tokens_expire,
+        ends: now + s.session_timeout as i64,
+    })
+}

@@ -1,0 +1,221 @@
+//! The shared memory zone of auth_oidc: refreshes in flight and done, by refresh token, so that
+//! one worker refreshes a session's tokens for all, and requests that still carry the old
+//! cookie, in any worker, get the new session instead of spending the refresh token again
+//! (which a provider that rotates refresh tokens answers by revoking the whole grant).
+
+use core::ffi::c_void;
+use core::mem;
+use core::ptr;
+
+use ngx::ffi::{
+    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
+    ngx_slab_alloc_locked, ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
+};
+use ngx::ngx_string;
+
+/// Refreshes remembered at once.
+const SLOTS: usize = 8192;
+pub const SIZE: usize = 8 * 1024 * 1024;
+/// Seconds that a refresh's new session is handed to requests with the old cookie.
+pub const GRACE: i64 = 300;
+/// Seconds before a refresh that failed on the network is tried again.
+const RETRY: i64 = 5;
+
+#[repr(C)]
+struct Slot {
+    id: [u8; 32],
+    used: bool,
+    /// A worker refreshes until then at the latest.
+    lease_until: i64,
+    /// The refresh failed on the network: not again before then.
+    failed_until: i64,
+    /// The new session is in `value` until then.
+    done_until: i64,
+    /// The refresh token was spent (or refused); remembered until its session ends.
+    spent_until: i64,
+    /// The provider refused the refresh token.
+    refused: bool,
+    value: *mut u8,
+    value_len: usize,
+}
+
+impl Slot {
+    fn busy(&self, now: i64) -> bool {
+        self.lease_until > now || self.done_until > now || self.failed_until > now
+    }
+}
+
+#[repr(C)]
+struct Shared {
+    slots: [Slot; SLOTS],
+}
+
+/// What a request may do about its session's refresh.
+pub enum Claim {
+    /// This request's worker refreshes now.
+    Refresh,
+    /// Another request is refreshing.
+    Busy,
+    /// Done: the new session, sealed.
+    Done(Vec<u8>),
+    /// The refresh token was spent and its result is gone, or the provider refused it.
+    Spent,
+    /// The last try failed on the network; the current tokens stay in use for now.
+    Failed,
+}
+
+#[derive(Clone, Copy)]
+pub struct Zone(*mut ngx_shm_zone_t);
+
+impl Zone {
+    pub fn add(cf: &mut ngx_conf_t) -> Option<Zone> {
+        let mut name: ngx_str_t = ngx_string!("auth_oidc");
+        // SAFETY: cf is the configuration being read; the tag is this module, stable across
+        // reloads, so a new configuration finds the zone of the old one.
+        unsafe {
+            let tag = ptr::addr_of_mut!(crate::ngx_http_auth_rs_module).cast::<c_void>();
+            let zone = ngx_shared_memory_add(cf, &mut name, SIZE, tag);
+            if zone.is_null() {
+                return None;
+            }
+            (*zone).init = Some(init);
+            Some(Zone(zone))
+        }
+    }
+
+    /// Runs `f` on the slot of `id` (made if new, in a free or the oldest idle slot) with the
+    /// zone locked; `None` when the zone is not mapped or every slot is busy.
+    fn with<T>(
+        &self,
+        id: &[u8; 32],
+        now: i64,
+        f: impl FnOnce(&mut Slot, *mut ngx_slab_pool_t) -> T,
+    ) -> Option<T> {
+        // SAFETY: once nginx has mapped the zone, shm.addr is its slab pool, whose data is the
+        // Shared that init put there; its mutex guards the slots.
+        unsafe {
+            let pool = (*self.0).shm.addr.cast::<ngx_slab_pool_t>();
+            if pool.is_null() || (*pool).data.is_null() {
+                return None;
+            }
+            let shared = (*pool).data.cast::<Shared>();
+            ngx_shmtx_lock(&mut (*pool).mutex);
+            let slots = &mut (*shared).slots;
+            let at = slots
+                .iter()
+                .position(|s| s.used && &s.id == id)
+                .or_else(|| {
+                    slots.iter().position(|s| !s.used).or_else(|| {
+                        slots
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| !s.busy(now))
+                            .min_by_key(|(_, s)| s.spent_until)
+                            .map(|(i, _)| i)
+                    })
+                });
+            let out = at.map(|at| {
+                let slot = &mut slots[at];
+                if !slot.used || &slot.id != id {
+                    if !slot.value.is_null() {
+                        ngx_slab_free_locked(pool, slot.value.cast());
+                    }
+                    *slot = mem::zeroed();
+                    slot.used = true;
+                    slot.id = *id;
+                }
+                f(slot, pool)
+            });
+            ngx_shmtx_unlock(&mut (*pool).mutex);
+            out
+        }
+    }
+
+    pub fn claim(&self, id: &[u8; 32], now: i64, lease: i64) -> Claim {
+        let claim = self.with(id, now, |slot, pool| {
+            if slot.done_until > now && !slot.value.is_null() {
+                // SAFETY: value holds value_len bytes written by done().
+                return Claim::Done(unsafe {
+                    core::slice::from_raw_parts(slot.value, slot.value_len).to_vec()
+                });
+            }
+            if !slot.value.is_null() {
+                // SAFETY: the lock is held; the value is no longer handed out.
+                unsafe { ngx_slab_free_locked(pool, slot.value.cast()) };
+                slot.value = ptr::null_mut();
+            }
+            if slot.lease_until > now {
+                return Claim::Busy;
+            }
+            if slot.refused || slot.spent_until > now {
+                return Claim::Spent;
+            }
+            if slot.failed_until > now {
+                return Claim::Failed;
+            }
+            slot.lease_until = now + lease;
+            Claim::Refresh
+        });
+        // Without the zone, or with every slot busy, the worker refreshes on its own.
+        claim.unwrap_or(Claim::Refresh)
+    }
+
+    /// The refresh is done: `value` is the new session, sealed; the old refresh token is spent
+    /// until `spent_until`. False when the zone has no room for the value.
+    pub fn done(&self, id: &[u8; 32], now: i64, value: &[u8], spent_until: i64) -> bool {
+        self.with(id, now, |slot, pool| {
+            slot.lease_until = 0;
+            slot.spent_until = spent_until.max(now + GRACE);
+            // SAFETY: the lock is held; the copy fits the allocation.
+            unsafe {
+                let p = ngx_slab_alloc_locked(pool, value.len().max(1)).cast::<u8>();
+                if p.is_null() {
+                    return false;
+                }
+                ptr::copy_nonoverlapping(value.as_ptr(), p, value.len());
+                if !slot.value.is_null() {
+                    ngx_slab_free_locked(pool, slot.value.cast());
+                }
+                slot.value = p;
+            }
+            slot.value_len = value.len();
+            slot.done_until = now + GRACE;
+            true
+        })
+        .unwrap_or(false)
+    }
+
+    /// The refresh failed: `refused` by the provider (the session is over), or on the network
+    /// (tried again later).
+    pub fn failed(&self, id: &[u8; 32], now: i64, refused: bool, spent_until: i64) {
+        self.with(id, now, |slot, _| {
+            slot.lease_until = 0;
+            if refused {
+                slot.refused = true;
+                slot.spent_until = spent_until.max(now + GRACE);
+            } else {
+                slot.failed_until = now + RETRY;
+            }
+        });
+    }
+}
+
+extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
+    // SAFETY: nginx calls this once the zone is mapped; a reused zone keeps its slots, which
+    // name refresh tokens and stay true across a reload.
+    unsafe {
+        let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
+        if !old.is_null() && !(*pool).data.is_null() {
+            (*zone).data = (*pool).data;
+            return NGX_OK as ngx_int_t;
+        }
+        let shared = ngx_slab_alloc_locked(pool, mem::size_of::<Shared>()).cast::<Shared>();
+        if shared.is_null() {
+            return NGX_ERROR as ngx_int_t;
+        }
+        ptr::write_bytes(shared, 0, 1);
+        (*pool).data = shared.cast();
+        (*zone).data = shared.cast();
+        NGX_OK as ngx_int_t
+    }
+}
