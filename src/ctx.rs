@@ -30,6 +30,8 @@ pub struct RequestCtx {
     pub oidc_waits: Cell<u8>,
     /// How often it polled for another request's refresh.
     pub oidc_polls: Cell<u16>,
+    /// The body of a back-channel logout request is in.
+    pub oidc_body_read: Cell<bool>,
     /// A password check running in, or back from, a thread pool.
     #[cfg(nginx_threads)]
     pub password: RefCell<Option<PasswordCheck>>,

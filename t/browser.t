@@ -9,16 +9,9 @@ use TestOp;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 
-our $http = $TestOp::front . <<'_EOC_';
-    oidc_session_key $TEST_NGINX_PKI/session.key;
-    oidc_provider idp {
-        issuer https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT;
-        client_id rp;
-        client_secret rp-secret;
-        ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
+our $http = TestOp::http_config(<<'_EOC_');
         logout_uri /logout;
         post_logout_uri /bye;
-    }
 _EOC_
 
 no_shuffle();

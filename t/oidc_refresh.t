@@ -13,14 +13,7 @@ use TestOp;
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 $ENV{TEST_NGINX_BURST_PORT} = TestIdp::port(0);
 
-our $http = $TestOp::front . <<'_EOC_';
-    oidc_session_key $TEST_NGINX_PKI/session.key;
-    oidc_provider idp {
-        issuer https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT;
-        client_id rp;
-        client_secret rp-secret;
-        ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
-    }
+our $http = TestOp::http_config() . <<'_EOC_';
     # reuseport: the kernel spreads the burst's connections over both workers.
     log_format pids '$pid $status';
     server {

@@ -117,6 +117,7 @@ pub async fn run(
         id_token,
         access_token: Some(tokens.access_token),
         refresh_token: tokens.refresh_token,
+        started: now,
         refreshed: now,
         tokens_expire: tokens.expires_in.map_or(id.exp, |e| now + e),
         ends: now + s.session_timeout as i64,

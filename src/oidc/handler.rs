@@ -16,6 +16,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
+use super::backchannel;
 use super::exchange::{self, Exchange};
 use super::headers::{
     add_header, cookies, is_https, origin, request_header, set_location, strip_cookies,
@@ -53,11 +54,24 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     if s.logout_uri.as_deref().is_some_and(|l| l.as_bytes() == uri) {
         return logout(r, &provider);
     }
+    if s.backchannel_logout_uri
+        .as_deref()
+        .is_some_and(|l| l.as_bytes() == uri)
+    {
+        return backchannel::handle(r, &provider);
+    }
 
     let header = cookies(r);
     let now = request::now();
     if let Some((value, parts)) = cookie::join(&header, &s.cookie_name) {
         match Session::open(&sealer, &provider.name, value.as_bytes(), now) {
+            Ok(session) if backchannel::ended(r, &provider, &session, now) => {
+                refused(
+                    r,
+                    "session_ended",
+                    format_args!("session ended: the provider logged it out"),
+                );
+            }
             Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
                 Verdict::Admit(session, renewed) => {
                     if let Some(sealed) = renewed {

@@ -3,6 +3,7 @@
 //! a session is sent to log in, the callback's code is exchanged on nginx's event loop, and
 //! the session lives in a sealed cookie.
 
+mod backchannel;
 mod exchange;
 mod handler;
 mod headers;

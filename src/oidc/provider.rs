@@ -50,6 +50,8 @@ pub struct Settings {
     pub redirect_path: String,
     pub redirect_absolute: Option<String>,
     pub logout_uri: Option<String>,
+    /// Where the provider POSTs logout tokens (Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
     pub post_logout_uri: Option<String>,
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
@@ -74,6 +76,7 @@ impl Default for Settings {
             redirect_path: "/oidc_callback".into(),
             redirect_absolute: None,
             logout_uri: None,
+            backchannel_logout_uri: None,
             post_logout_uri: None,
             logout_token_hint: false,
             pkce: None,
@@ -282,6 +285,13 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
                 return Err(format!("\"{value}\" is not a path"));
             }
             s.logout_uri = Some(value);
+        }
+        b"backchannel_logout_uri" => {
+            let value = one()?;
+            if !value.starts_with('/') {
+                return Err(format!("\"{value}\" is not a path"));
+            }
+            s.backchannel_logout_uri = Some(value);
         }
         b"post_logout_uri" => {
             let value = one()?;

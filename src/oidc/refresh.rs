@@ -209,6 +209,7 @@ async fn refresh(
         id_token,
         access_token: Some(tokens.access_token),
         refresh_token: tokens.refresh_token.or_else(|| old.refresh_token.clone()),
+        started: old.started,
         refreshed: now,
         tokens_expire,
         ends: now + s.session_timeout as i64,

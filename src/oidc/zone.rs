@@ -1,7 +1,8 @@
 //! The shared memory zone of auth_oidc: refreshes in flight and done, by refresh token, so that
 //! one worker refreshes a session's tokens for all, and requests that still carry the old
 //! cookie, in any worker, get the new session instead of spending the refresh token again
-//! (which a provider that rotates refresh tokens answers by revoking the whole grant).
+//! (which a provider that rotates refresh tokens answers by revoking the whole grant). And
+//! the marks of back-channel logout: the sessions a provider ended, and the logout tokens seen.
 
 use core::ffi::c_void;
 use core::mem;
@@ -45,9 +46,30 @@ impl Slot {
     }
 }
 
+/// Marks remembered at once; a full table forgets the mark that ends first.
+const MARKS: usize = 16384;
+/// Places a mark may take after its hash's.
+const PROBES: usize = 16;
+
+/// Something remembered until a time: a session ended by its provider, a logout token seen.
+#[repr(C)]
+struct Mark {
+    id: [u8; 32],
+    /// When it was made.
+    at: i64,
+    until: i64,
+}
+
 #[repr(C)]
 struct Shared {
     slots: [Slot; SLOTS],
+    marks: [Mark; MARKS],
+    /// Marks made so far: none, and requests need not look.
+    marked: u64,
+}
+
+fn home(id: &[u8; 32]) -> usize {
+    usize::from(u16::from_le_bytes([id[0], id[1]])) % MARKS
 }
 
 /// What a request may do about its session's refresh.
@@ -197,6 +219,76 @@ impl Zone {
                 slot.failed_until = now + RETRY;
             }
         });
+    }
+}
+
+impl Zone {
+    fn shared(&self) -> Option<(*mut ngx_slab_pool_t, *mut Shared)> {
+        // SAFETY: once nginx has mapped the zone, shm.addr is its slab pool.
+        unsafe {
+            let pool = (*self.0).shm.addr.cast::<ngx_slab_pool_t>();
+            if pool.is_null() || (*pool).data.is_null() {
+                return None;
+            }
+            Some((pool, (*pool).data.cast()))
+        }
+    }
+
+    /// Remembers `id` from `now` until `until`; false when it is remembered already.
+    pub fn mark(&self, id: &[u8; 32], now: i64, until: i64) -> bool {
+        let Some((pool, shared)) = self.shared() else {
+            return true;
+        };
+        // SAFETY: the pool's mutex guards the marks.
+        unsafe {
+            ngx_shmtx_lock(&mut (*pool).mutex);
+            let marks = &mut (*shared).marks;
+            let start = home(id);
+            let places = (0..PROBES).map(|i| (start + i) % MARKS);
+            let found = places
+                .clone()
+                .find(|&i| &marks[i].id == id && marks[i].until > now);
+            let fresh = found.is_none();
+            if fresh {
+                let at = places
+                    .clone()
+                    .find(|&i| marks[i].until <= now)
+                    .or_else(|| places.min_by_key(|&i| marks[i].until))
+                    .unwrap_or(start);
+                marks[at] = Mark {
+                    id: *id,
+                    at: now,
+                    until,
+                };
+                (*shared).marked += 1;
+            }
+            ngx_shmtx_unlock(&mut (*pool).mutex);
+            fresh
+        }
+    }
+
+    /// Whether any mark was ever made: when none was, requests need not look.
+    pub fn any_marks(&self) -> bool {
+        // SAFETY: a plain read of a counter that only grows.
+        self.shared()
+            .is_some_and(|(_, shared)| unsafe { ptr::read_volatile(&(*shared).marked) } != 0)
+    }
+
+    /// When `id` was marked, if it is remembered at `now`.
+    pub fn marked(&self, id: &[u8; 32], now: i64) -> Option<i64> {
+        let (pool, shared) = self.shared()?;
+        // SAFETY: the pool's mutex guards the marks.
+        unsafe {
+            ngx_shmtx_lock(&mut (*pool).mutex);
+            let marks = &(*shared).marks;
+            let start = home(id);
+            let at = (0..PROBES)
+                .map(|i| &marks[(start + i) % MARKS])
+                .find(|m| &m.id == id && m.until > now)
+                .map(|m| m.at);
+            ngx_shmtx_unlock(&mut (*pool).mutex);
+            at
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use strict;
 use warnings;
 
 use FindBin;
+use MIME::Base64 ();
 use TestIdp;
 
 my $Dir = $ENV{TEST_NGINX_PKI};
@@ -38,6 +39,22 @@ our $front = <<"_EOC_";
     }
 _EOC_
 
+# The provider's front, the session key and `oidc_provider idp` for client rp, with $extra
+# directives in the block, for --- http_config.
+sub http_config {
+    my ($extra) = @_;
+    $extra //= '';
+    return $front . <<"_EOC_";
+    oidc_session_key $Dir/session.key;
+    oidc_provider idp {
+        issuer $Issuer;
+        client_id rp;
+        client_secret rp-secret;
+        ssl_trusted_certificate $Dir/ca.crt;
+$extra    }
+_EOC_
+}
+
 sub client {
     my ($id, $callback, %extra) = @_;
     my $extra = join '', map { qq(,"$_":$extra{$_}) } sort keys %extra;
@@ -50,14 +67,17 @@ sub start {
     open my $key, '>', "$Dir/session.key" or die $!;
     print $key join '', map { chr(int(rand(256))) } 1 .. 48;
     close $key;
-    my $clients = join ',', client('rp', '/oidc_callback'),
+    my $clients = join ',',
+        client('rp', '/oidc_callback',
+            backchannel_logout_uri => qq("http://127.0.0.1:$RpPort/backchannel"),
+            backchannel_logout_session_required => 'true'),
         client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"');
     open my $cfg, '>', "$Dir/op.json" or die $!;
     # A test file sets TEST_OP_ACCESS_TOKEN_TTL (seconds) before it uses TestOp for tokens
     # that expire soon.
     my $ttl = $ENV{TEST_OP_ACCESS_TOKEN_TTL} ? qq("accessTokenTTL":$ENV{TEST_OP_ACCESS_TOKEN_TTL},) : '';
     print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,$ttl)
-        . qq("ca":"$Dir/ca.crt",)
+        . qq("ca":"$Dir/ca.crt","jwks":) . jwks() . ','
         . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]}}});
     close $cfg;
     $Node = fork() // die "TestOp: fork: $!";
@@ -74,6 +94,43 @@ sub start {
     }
     die "TestOp: the provider did not start (npm ci --prefix t/oidc-provider?): "
         . `cat $Dir/op.err`;
+}
+
+# The provider signs with keys of t/fixtures/jwt, so that tests can make tokens it could have
+# made (`mint`).
+my $Keys = "$FindBin::Bin/fixtures/jwt";
+
+sub jwks {
+    my $js = q{
+        const crypto = require("node:crypto"), fs = require("node:fs");
+        const jwk = (file, kid, alg) => ({ ...crypto.createPrivateKey(fs.readFileSync(file))
+            .export({ format: "jwk" }), kid, alg, use: "sig" });
+        process.stdout.write(JSON.stringify({ keys: [
+            jwk(process.argv[1], "op-rsa", "RS256"), jwk(process.argv[2], "op-ec", "ES256")] }));
+    };
+    my $out = `node -e '$js' '$Keys/rsa.key' '$Keys/ec256.key'`;
+    die "TestOp: cannot make the provider's keys" unless $out =~ /^\{"keys"/;
+    return $out;
+}
+
+sub b64url {
+    my $s = MIME::Base64::encode_base64($_[0], '');
+    $s =~ tr{+/}{-_};
+    $s =~ s/=+$//;
+    return $s;
+}
+
+# A JWT with the provider's RSA key (or $key, a PEM file of t/fixtures/jwt).
+sub mint {
+    my ($header, $claims, $key) = @_;
+    my $input = b64url($header) . '.' . b64url($claims);
+    my $file = "$Dir/mint.$$";
+    open my $fh, '>', $file or die $!;
+    print $fh $input;
+    close $fh;
+    my $sig = `openssl dgst -sha256 -sign $Keys/@{[$key // 'rsa.key']} -binary $file`;
+    unlink $file;
+    return "$input." . b64url($sig);
 }
 
 sub log_text {
@@ -112,6 +169,22 @@ sub set_cookies {
     return join '; ', grep { !/=$/ } map { (split /;/)[0] } $head =~ /^Set-Cookie:\s*([^\r\n]*)/mgi;
 }
 
+# The provider's cookies of the last authorize, for its logout.
+our $LastJar;
+
+# Logs out at the provider, as the browser does when the relying party's logout_uri sends it
+# to end_session_endpoint at $url: the provider's confirmation form, then its back-channel
+# logout of the session's clients. Returns where the provider sends the browser.
+sub provider_logout {
+    my ($url, $jar) = @_;
+    my ($st, $head, $body) = http('-b', $jar, '-c', $jar, quote($url));
+    my ($xsrf) = $body =~ /name="xsrf" value="([^"]+)"/;
+    die "TestOp: no logout form at $url ($st)" unless $xsrf;
+    ($st, $head) = http('-b', $jar, '-c', $jar, '--data-urlencode', "xsrf=$xsrf",
+        '--data-urlencode', 'logout=yes', quote("$Issuer/session/end/confirm"));
+    return header($head, 'Location');
+}
+
 # Logs in as $user from $path of the relying party; returns the callback URL the provider
 # sent the browser to and the relying party's login cookie, without calling the callback.
 sub authorize {
@@ -129,7 +202,10 @@ sub authorize {
         my ($s, $h) = http('-b', $jar, '-c', $jar, @form, quote($url));
         my $next = header($h, 'Location') // die "TestOp: $url answered $s without Location";
         $next = "$Issuer$next" if $next =~ m{^/};
-        unlink $jar, return ($next, $login_cookie) if $next =~ m{^http://127\.0\.0\.1:$RpPort/};
+        if ($next =~ m{^http://127\.0\.0\.1:$RpPort/}) {
+            $LastJar = $jar;
+            return ($next, $login_cookie);
+        }
         # The login form is shown by a GET of the interaction, posted by a POST of it.
         $url = $next;
         if ($url =~ m{/interaction/} && !@form) {

@@ -26,6 +26,8 @@ pub struct Session {
     pub id_token: String,
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
+    /// When the user logged in.
+    pub started: i64,
     /// When the tokens were had: the login or the last refresh.
     pub refreshed: i64,
     /// When the tokens expire: the access token's `expires_in`, else the id_token's `exp`.
@@ -47,6 +49,7 @@ impl Session {
             .text(&self.id_token)
             .optional(self.access_token.as_deref())
             .optional(self.refresh_token.as_deref())
+            .number(self.started)
             .number(self.refreshed)
             .number(self.tokens_expire)
             .number(self.ends)
@@ -71,6 +74,7 @@ impl Session {
                 id_token: r.text()?,
                 access_token: r.optional()?,
                 refresh_token: r.optional()?,
+                started: r.number()?,
                 refreshed: r.number()?,
                 tokens_expire: r.number()?,
                 ends: r.number()?,
@@ -119,6 +123,7 @@ mod tests {
             id_token: "h.p.s".into(),
             access_token: None,
             refresh_token: Some("rt".into()),
+            started: 0,
             refreshed: 0,
             tokens_expire: 1_000,
             ends: 2_000,

@@ -1,0 +1,196 @@
+//! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): the provider POSTs a logout
+//! token to `backchannel_logout_uri`; once it is verified, every worker refuses the session it
+//! names, whatever cookie the browser still has.
+
+use core::ptr;
+use std::rc::Rc;
+
+use auth_core::jwt::{self, Policy};
+use auth_core::keys::fingerprint;
+use auth_core::oidc::form::Params;
+use auth_core::oidc::{logout_token, Session};
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_http_complex_value_t, ngx_http_core_run_phases, ngx_http_finalize_request,
+    ngx_http_read_client_request_body, ngx_http_request_t, ngx_http_send_response, ngx_int_t,
+    NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK,
+    NGX_HTTP_POST, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO,
+};
+use ngx::http::HttpModuleMainConf;
+
+use super::exchange::LEEWAY;
+use super::headers::add_header;
+use super::provider::{Provider, Readiness};
+use crate::conf::Module;
+use crate::ctx;
+use crate::guard;
+use crate::request;
+
+/// Largest request body read.
+const MAX_BODY: usize = 64 * 1024;
+
+fn id(provider: &Provider, kind: &str, value: &str) -> [u8; 32] {
+    fingerprint(&[provider.name.as_bytes(), kind.as_bytes(), value.as_bytes()])
+}
+
+/// Why the provider ended `session`, if it did.
+pub fn ended(r: &ngx_http_request_t, provider: &Provider, session: &Session, now: i64) -> bool {
+    let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
+        return false;
+    };
+    if !zone.any_marks() {
+        return false;
+    }
+    if let Some(sid) = &session.sid {
+        if zone.marked(&id(provider, "sid", sid), now).is_some() {
+            return true;
+        }
+    }
+    zone.marked(&id(provider, "sub", &session.sub), now)
+        .is_some_and(|at| session.started < at)
+}
+
+pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
+    if r.method != NGX_HTTP_POST as usize {
+        return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
+    }
+    let Some(ctx) = ctx::get_or_create(r) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    if !ctx.oidc_body_read.get() {
+        r.set_request_body_in_single_buf(1);
+        // SAFETY: r is the live main request; the handler runs the phases again once the
+        // body is in. As in the mirror module, the request's count is given back at once.
+        unsafe {
+            let rc = ngx_http_read_client_request_body(r, Some(body_read));
+            if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
+                return rc;
+            }
+            ngx_http_finalize_request(r, Status::NGX_DONE.into());
+        }
+        return Status::NGX_DONE.into();
+    }
+
+    let ready = match provider.ready(r) {
+        Readiness::Ready(ready) => ready,
+        Readiness::Wait => return Status::NGX_AGAIN.into(),
+        Readiness::Failed(why) => return refuse(r, format_args!("no keys of the provider: {why}")),
+    };
+    let Some(body) = body(r) else {
+        return refuse(r, format_args!("the body is not in memory or too large"));
+    };
+    let token = core::str::from_utf8(&body)
+        .ok()
+        .and_then(Params::parse)
+        .and_then(|p| p.get("logout_token").map(str::to_owned));
+    let Some(token) = token else {
+        return refuse(r, format_args!("no logout_token"));
+    };
+    let s = &provider.settings;
+    let now = request::now();
+    let policy = Policy {
+        require_exp: false,
+        ..auth_core::oidc::id_token::policy(&ready.metadata, &s.client_id, LEEWAY)
+    };
+    let verified = match jwt::verify(token.as_bytes(), &ready.keys, &policy, now) {
+        Ok(verified) => verified,
+        Err(err) => return refuse(r, format_args!("{err}")),
+    };
+    let logout = match logout_token::check(&verified.claims, now, LEEWAY as i64) {
+        Ok(logout) => logout,
+        Err(err) => return refuse(r, format_args!("{err}")),
+    };
+    let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    if !zone.mark(&id(provider, "jti", &logout.jti), now, logout.expires) {
+        return refuse(r, format_args!("the logout token was used already"));
+    }
+    let until = now + s.session_timeout as i64;
+    let what = match (&logout.sid, &logout.sub) {
+        (Some(sid), _) => {
+            zone.mark(&id(provider, "sid", sid), now, until);
+            "the session"
+        }
+        (None, Some(sub)) => {
+            zone.mark(&id(provider, "sub", sub), now, until);
+            "the user's sessions"
+        }
+        (None, None) => return refuse(r, format_args!("neither sid nor sub")),
+    };
+    request::log(r).error(
+        NGX_LOG_INFO,
+        0,
+        format_args!(
+            "auth_oidc: back-channel logout at \"{}\": {what} ended",
+            provider.name
+        ),
+    );
+    respond(r)
+}
+
+/// 200, empty, not to be cached.
+fn respond(r: &mut ngx_http_request_t) -> ngx_int_t {
+    if add_header(r, "Cache-Control", b"no-store").is_none() {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    }
+    // SAFETY: an all-zero complex value is the empty string without variables; the response
+    // is sent and the request finalized here, as the rewrite module's `return` does, and the
+    // access phase stops at NGX_DONE without touching the request again.
+    unsafe {
+        let mut cv: ngx_http_complex_value_t = core::mem::zeroed();
+        let rc = ngx_http_send_response(r, NGX_HTTP_OK as usize, ptr::null_mut(), &mut cv);
+        ngx_http_finalize_request(r, rc);
+    }
+    Status::NGX_DONE.into()
+}
+
+fn refuse(r: &mut ngx_http_request_t, why: core::fmt::Arguments) -> ngx_int_t {
+    request::log(r).error(
+        NGX_LOG_INFO,
+        0,
+        format_args!("auth_oidc: back-channel logout refused: {why}"),
+    );
+    NGX_HTTP_BAD_REQUEST as ngx_int_t
+}
+
+/// The request body, when it is in memory and not larger than `MAX_BODY`.
+fn body(r: &ngx_http_request_t) -> Option<Vec<u8>> {
+    // SAFETY: after the body was read, request_body and its chain are valid for the request.
+    unsafe {
+        let rb = r.request_body.as_ref()?;
+        let mut out = Vec::new();
+        let mut cl = rb.bufs;
+        while !cl.is_null() {
+            let b = &*(*cl).buf;
+            if b.in_file() != 0 && b.memory() == 0 && b.temporary() == 0 {
+                return None;
+            }
+            let len = b.last.offset_from(b.pos).max(0) as usize;
+            if out.len() + len > MAX_BODY {
+                return None;
+            }
+            out.extend_from_slice(core::slice::from_raw_parts(b.pos, len));
+            cl = (*cl).next;
+        }
+        Some(out)
+    }
+}
+
+unsafe extern "C" fn body_read(r: *mut ngx_http_request_t) {
+    // SAFETY: nginx calls this with the request whose body was read.
+    let r = unsafe { &mut *r };
+    let noted = guard::catch(|| {
+        if let Some(ctx) = ctx::get(r) {
+            ctx.oidc_body_read.set(true);
+        }
+    });
+    if noted.is_err() {
+        // SAFETY: as above.
+        unsafe { ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t) };
+        return;
+    }
+    r.write_event_handler = Some(ngx_http_core_run_phases);
+    // SAFETY: as above; the phases go on from the access handler.
+    unsafe { ngx_http_core_run_phases(r) };
+}
