@@ -15,6 +15,7 @@ our $http = TestOp::http_config(<<'_EOC_') . <<'_EOC_';
         logout_uri /logout;
         post_logout_uri /bye;
         backchannel_logout_uri /backchannel;
+        frontchannel_logout_uri /frontchannel;
 _EOC_
     # reuseport: the kernel spreads the connections over both workers.
     server {
@@ -22,6 +23,7 @@ _EOC_
         auth_oidc idp;
         location /app/ {
             root $TEST_NGINX_HTML_DIR;
+            add_header X-Sid $oidc_claim_sid;
         }
     }
 _EOC_
@@ -133,3 +135,32 @@ logout_token=garbage
  qr/\[info\] .*auth_oidc: back-channel logout refused: audience not accepted/,
  qr/\[info\] .*auth_oidc: back-channel logout refused: the logout token was used already/,
  qr/\[info\] .*auth_oidc: back-channel logout at "idp": the user's sessions ended/]
+
+
+
+=== TEST 3: front-channel logout by iss and sid, or by the session cookie
+--- init
+my ($cookie) = TestOp::login('/app/', 'alice');
+my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"),
+    TestOp::quote("http://127.0.0.1:$ENV{TEST_NGINX_BURST_PORT}/app/"));
+my $sid = TestOp::header($h, 'X-Sid');
+Test::More::ok($sid, 'the session has a sid');
+($s) = TestOp::http(TestOp::quote(::rp('/frontchannel?iss=https%3A%2F%2Fother.example&sid=' . $sid)));
+Test::More::is($s, 400, 'another issuer: 400');
+Test::More::is(::burst($cookie), '200 x20', 'and the session lives');
+my $iss = $TestOp::Issuer;
+$iss =~ s/([^\w.~-])/sprintf('%%%02X', ord $1)/ge;
+($s, $h) = TestOp::http(TestOp::quote(::rp("/frontchannel?iss=$iss&sid=$sid")));
+Test::More::is($s, 200, 'iss and sid of the provider: 200');
+Test::More::is(TestOp::header($h, 'Cache-Control'), 'no-store', 'not to be cached');
+Test::More::is(::burst($cookie), '401 x20', 'the session is over in both workers');
+my ($other) = TestOp::login('/app/', 'carol');
+($s) = TestOp::http('-H', TestOp::quote("Cookie: $other"), TestOp::quote(::rp('/frontchannel')));
+Test::More::is($s, 200, 'with the session cookie: 200');
+Test::More::is(::burst($other), '401 x20', 'that session is over too');
+--- request
+GET /frontchannel
+--- error_code: 400
+--- error_log eval
+[qr/\[info\] .*auth_oidc: front-channel logout at "idp": the session ended/,
+ qr/\[info\] .*auth_oidc: front-channel logout refused: no iss and sid of the provider, and no session/]

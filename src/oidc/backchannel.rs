@@ -29,7 +29,7 @@ use crate::request;
 /// Largest request body read.
 const MAX_BODY: usize = 64 * 1024;
 
-fn id(provider: &Provider, kind: &str, value: &str) -> [u8; 32] {
+pub(super) fn id(provider: &Provider, kind: &str, value: &str) -> [u8; 32] {
     fingerprint(&[provider.name.as_bytes(), kind.as_bytes(), value.as_bytes()])
 }
 
@@ -130,7 +130,7 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
 }
 
 /// 200, empty, not to be cached.
-fn respond(r: &mut ngx_http_request_t) -> ngx_int_t {
+pub(super) fn respond(r: &mut ngx_http_request_t) -> ngx_int_t {
     if add_header(r, "Cache-Control", b"no-store").is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }

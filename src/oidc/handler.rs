@@ -18,6 +18,7 @@ use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::backchannel;
 use super::exchange::{self, Exchange};
+use super::frontchannel;
 use super::headers::{
     add_header, cookies, is_https, origin, request_header, set_location, strip_cookies,
 };
@@ -59,6 +60,12 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         .is_some_and(|l| l.as_bytes() == uri)
     {
         return backchannel::handle(r, &provider);
+    }
+    if s.frontchannel_logout_uri
+        .as_deref()
+        .is_some_and(|l| l.as_bytes() == uri)
+    {
+        return frontchannel::handle(r, &provider);
     }
 
     let header = cookies(r);

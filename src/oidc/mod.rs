@@ -5,6 +5,7 @@
 
 mod backchannel;
 mod exchange;
+mod frontchannel;
 mod handler;
 mod headers;
 mod provider;

@@ -52,6 +52,8 @@ pub struct Settings {
     pub logout_uri: Option<String>,
     /// Where the provider POSTs logout tokens (Back-Channel Logout 1.0).
     pub backchannel_logout_uri: Option<String>,
+    /// Where the provider sends the browser to log out (Front-Channel Logout 1.0).
+    pub frontchannel_logout_uri: Option<String>,
     pub post_logout_uri: Option<String>,
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
@@ -77,6 +79,7 @@ impl Default for Settings {
             redirect_absolute: None,
             logout_uri: None,
             backchannel_logout_uri: None,
+            frontchannel_logout_uri: None,
             post_logout_uri: None,
             logout_token_hint: false,
             pkce: None,
@@ -243,6 +246,13 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             _ => Err(format!("\"{value}\" is neither a path nor an https URL")),
         }
     };
+    let path = |value: String| -> Result<String, String> {
+        if value.starts_with('/') {
+            Ok(value)
+        } else {
+            Err(format!("\"{value}\" is not a path"))
+        }
+    };
     match name {
         b"issuer" => {
             let issuer = one()?;
@@ -279,20 +289,9 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             s.scope = scopes.join(" ");
         }
         b"redirect_uri" => (s.redirect_path, s.redirect_absolute) = path_or_https(one()?)?,
-        b"logout_uri" => {
-            let value = one()?;
-            if !value.starts_with('/') {
-                return Err(format!("\"{value}\" is not a path"));
-            }
-            s.logout_uri = Some(value);
-        }
-        b"backchannel_logout_uri" => {
-            let value = one()?;
-            if !value.starts_with('/') {
-                return Err(format!("\"{value}\" is not a path"));
-            }
-            s.backchannel_logout_uri = Some(value);
-        }
+        b"logout_uri" => s.logout_uri = Some(path(one()?)?),
+        b"backchannel_logout_uri" => s.backchannel_logout_uri = Some(path(one()?)?),
+        b"frontchannel_logout_uri" => s.frontchannel_logout_uri = Some(path(one()?)?),
         b"post_logout_uri" => {
             let value = one()?;
             path_or_https(value.clone())?;
@@ -315,9 +314,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
                 return Err("\"on\" is not supported yet".into());
             }
         }
-        b"session_store" | b"ssl_crl" | b"frontchannel_logout_uri" => {
-            return Err("is not supported yet".into())
-        }
+        b"session_store" | b"ssl_crl" => return Err("is not supported yet".into()),
         other => return Err(format!("unknown directive \"{}\"", other.escape_ascii())),
     }
     Ok(())

@@ -1,0 +1,58 @@
+//! Front-channel logout (OpenID Connect Front-Channel Logout 1.0): the provider loads
+//! `frontchannel_logout_uri` in the browser, naming the session by `iss` and `sid`, or the
+//! session cookie comes with it; every worker then refuses that session.
+
+use std::rc::Rc;
+
+use auth_core::oidc::cookie;
+use auth_core::oidc::logout::frontchannel_sid;
+use auth_core::oidc::Session;
+use ngx::ffi::{
+    ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    NGX_LOG_INFO,
+};
+use ngx::http::HttpModuleMainConf;
+
+use super::backchannel::{id, respond};
+use super::headers::cookies;
+use super::provider::Provider;
+use crate::conf::{str_bytes, Module};
+use crate::request;
+
+pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
+    let s = &provider.settings;
+    let now = request::now();
+    let query = String::from_utf8_lossy(str_bytes(&r.args)).into_owned();
+    let sid = frontchannel_sid(&query, &s.issuer).or_else(|| {
+        let sealer = Module::main_conf(r)?.oidc_sealer.borrow().clone()?;
+        let (value, _) = cookie::join(&cookies(r), &s.cookie_name)?;
+        Session::open(&sealer, &provider.name, value.as_bytes(), now)
+            .ok()?
+            .sid
+    });
+    let Some(sid) = sid else {
+        request::log(r).error(
+            NGX_LOG_INFO,
+            0,
+            format_args!("auth_oidc: front-channel logout refused: no iss and sid of the provider, and no session"),
+        );
+        return NGX_HTTP_BAD_REQUEST as ngx_int_t;
+    };
+    let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    zone.mark(
+        &id(provider, "sid", &sid),
+        now,
+        now + s.session_timeout as i64,
+    );
+    request::log(r).error(
+        NGX_LOG_INFO,
+        0,
+        format_args!(
+            "auth_oidc: front-channel logout at \"{}\": the session ended",
+            provider.name
+        ),
+    );
+    respond(r)
+}
