@@ -45,6 +45,7 @@ __DATA__
 --- http_config eval: $::http
 --- config
     auth_oidc idp;
+    add_header X-Error $oidc_error always;
     location /app/ {
     }
 --- user_files
@@ -106,3 +107,26 @@ GET /app/
 --- error_code: 401
 --- error_log eval
 qr/\[info\] .*auth_oidc: tokens refreshed at "idp"/
+
+
+
+=== TEST 3: the provider down: sessions go on, a refresh fails with a log line, a login in progress gets 502
+--- init
+my ($cookie) = TestOp::login('/app/', 'alice');
+my ($callback, $login_cookie) = TestOp::authorize('/app/', 'alice');
+TestOp::stop();
+my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"), TestOp::quote(::app()));
+Test::More::is($s, 200, 'the session admits with the provider down');
+($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $login_cookie"), TestOp::quote($callback));
+Test::More::is($s, 502, 'a callback whose code cannot be exchanged: 502');
+Test::More::is(TestOp::header($h, 'X-Error'), 'provider_unavailable', '$oidc_error says why');
+select undef, undef, undef, 6.5;
+($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"), TestOp::quote(::app()));
+Test::More::is($s, 200, 'the tokens are due and cannot be refreshed: still admitted');
+select undef, undef, undef, 0.5;
+--- request
+GET /app/
+--- error_code: 401
+--- error_log eval
+[qr/\[error\] .*auth_oidc: login failed: the token endpoint: status 502/,
+ qr/\[error\] .*auth_oidc: refreshing the tokens at "idp" failed: the token endpoint: status 502/]

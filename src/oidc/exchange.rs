@@ -46,9 +46,13 @@ impl ExchangeError {
     }
 
     pub fn code(&self) -> &'static str {
+        if self.is_upstream() {
+            return "provider_unavailable";
+        }
         match self {
-            ExchangeError::Fetch(_) | ExchangeError::ClientAuth => "provider_unavailable",
-            ExchangeError::Seal => "internal_error",
+            ExchangeError::Fetch(_) | ExchangeError::ClientAuth | ExchangeError::Seal => {
+                "provider_unavailable"
+            }
             ExchangeError::Token(_) | ExchangeError::NoIdToken => "token_error",
             ExchangeError::Jwt(_) | ExchangeError::IdToken(_) => "bad_id_token",
         }

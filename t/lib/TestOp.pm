@@ -223,12 +223,16 @@ sub login {
     return (set_cookies($head), $st, header($head, 'Location'), $callback, $login_cookie);
 }
 
-END {
+# Stops the provider, for tests of a provider that is down.
+sub stop {
     if ($Node && $$ == $Owner) {
         kill 'TERM', $Node;
         waitpid $Node, 0;
+        $Node = undef;
     }
 }
+
+END { stop() }
 
 start();
 
