@@ -45,6 +45,8 @@ pub struct RequestCtx {
 pub struct OidcCtx {
     /// The session that admitted the request.
     pub session: Option<Rc<auth_core::oidc::Session>>,
+    /// The access token that admitted the request in bearer mode.
+    pub bearer: Option<Rc<auth_core::jwt::Verified>>,
     /// Its ID token's claims, once a variable asked.
     pub claims: Option<Rc<serde_json::Map<String, serde_json::Value>>>,
     /// Why the request was not admitted, for `$oidc_error`.

@@ -17,6 +17,7 @@ use ngx::ffi::{
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::backchannel;
+use super::bearer;
 use super::exchange::{self, Exchange};
 use super::frontchannel;
 use super::headers::{
@@ -41,7 +42,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     // Admitted before an internal redirect.
-    if ctx.oidc.borrow().session.is_some() {
+    if ctx.oidc.borrow().session.is_some() || ctx.oidc.borrow().bearer.is_some() {
         return Status::NGX_OK.into();
     }
     let Some(sealer) = Module::main_conf(r).and_then(|m| m.oidc_sealer.borrow().clone()) else {
@@ -68,8 +69,13 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return frontchannel::handle(r, &provider);
     }
 
-    let header = cookies(r);
     let now = request::now();
+    if !s.bearer_audiences.is_empty() {
+        if let Some(token) = bearer::token(r) {
+            return admit_bearer(r, &provider, &token, now);
+        }
+    }
+    let header = cookies(r);
     if let Some((value, parts)) = cookie::join(&header, &s.cookie_name) {
         match Session::open(&sealer, &provider.name, value.as_bytes(), now) {
             Ok(session) if backchannel::ended(r, &provider, &session, now) => {
@@ -112,6 +118,33 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return request::challenge(r, &value, NGX_HTTP_UNAUTHORIZED);
     }
     login(r, &provider, &sealer)
+}
+
+/// A request with an access token: admitted by it or refused, never sent to log in.
+fn admit_bearer(
+    r: &mut ngx_http_request_t,
+    provider: &Rc<Provider>,
+    token: &[u8],
+    now: i64,
+) -> ngx_int_t {
+    let ready = match ready(r, provider) {
+        Ok(ready) => ready,
+        Err(rc) => return rc,
+    };
+    match bearer::verify(r, provider, &ready, token, now) {
+        Ok(verified) => {
+            set_ctx(r, |c| c.bearer = Some(verified));
+            Status::NGX_OK.into()
+        }
+        Err(err) => {
+            bearer::log_refusal(r, &err);
+            set_ctx(r, |c| c.error = Some("bad_token"));
+            let mut value = b"Bearer realm=".to_vec();
+            quoted(provider.name.as_bytes(), &mut value);
+            value.extend_from_slice(b", error=\"invalid_token\"");
+            request::challenge(r, &value, NGX_HTTP_UNAUTHORIZED)
+        }
+    }
 }
 
 fn set_ctx(r: &ngx_http_request_t, f: impl FnOnce(&mut OidcCtx)) {

@@ -4,6 +4,7 @@
 //! the session lives in a sealed cookie.
 
 mod backchannel;
+mod bearer;
 mod exchange;
 mod frontchannel;
 mod handler;

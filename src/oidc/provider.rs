@@ -54,6 +54,8 @@ pub struct Settings {
     pub backchannel_logout_uri: Option<String>,
     /// Where the provider sends the browser to log out (Front-Channel Logout 1.0).
     pub frontchannel_logout_uri: Option<String>,
+    /// `bearer_audience`: with any, `Authorization: Bearer` access tokens for them admit.
+    pub bearer_audiences: Vec<String>,
     pub post_logout_uri: Option<String>,
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
@@ -80,6 +82,7 @@ impl Default for Settings {
             logout_uri: None,
             backchannel_logout_uri: None,
             frontchannel_logout_uri: None,
+            bearer_audiences: Vec::new(),
             post_logout_uri: None,
             logout_token_hint: false,
             pkce: None,
@@ -292,6 +295,14 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
         b"logout_uri" => s.logout_uri = Some(path(one()?)?),
         b"backchannel_logout_uri" => s.backchannel_logout_uri = Some(path(one()?)?),
         b"frontchannel_logout_uri" => s.frontchannel_logout_uri = Some(path(one()?)?),
+        b"bearer_audience" => {
+            if values.is_empty() {
+                return Err("takes at least one audience".into());
+            }
+            for value in values {
+                s.bearer_audiences.push(crate::jwt::text(value)?.to_owned());
+            }
+        }
         b"post_logout_uri" => {
             let value = one()?;
             path_or_https(value.clone())?;

@@ -36,7 +36,11 @@ fn claims(r: &ngx_http_request_t) -> Option<Rc<Map<String, Value>>> {
     if let Some(claims) = &oidc.claims {
         return Some(claims.clone());
     }
-    let map = Rc::new(oidc.session.as_ref()?.claims()?);
+    let map = match (&oidc.session, &oidc.bearer) {
+        (Some(session), _) => Rc::new(session.claims()?),
+        (None, Some(bearer)) => Rc::new(bearer.claims.clone()),
+        (None, None) => return None,
+    };
     oidc.claims = Some(map.clone());
     Some(map)
 }
@@ -56,11 +60,12 @@ http_variable_get!(
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
         let r = request.as_mut();
         let value = ctx::get(r).and_then(|c| {
-            c.oidc
-                .borrow()
-                .session
-                .as_ref()
-                .and_then(|s| s.access_token.clone())
+            let oidc = c.oidc.borrow();
+            match (&oidc.session, &oidc.bearer) {
+                (Some(session), _) => session.access_token.clone(),
+                (None, Some(_)) => bearer_token(r),
+                (None, None) => None,
+            }
         });
         set(r, v, value.as_ref().map(String::as_bytes))
     })
@@ -94,6 +99,10 @@ http_variable_get!(
         set(r, v, value.map(str::as_bytes))
     })
 );
+
+fn bearer_token(r: &ngx_http_request_t) -> Option<String> {
+    String::from_utf8(super::bearer::token(r)?).ok()
+}
 
 /// Registers the variables; called from preconfiguration.
 pub fn register(cf: &mut ngx_conf_t) -> Option<()> {

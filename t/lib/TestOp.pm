@@ -76,6 +76,8 @@ sub start {
     # A test file sets TEST_OP_ACCESS_TOKEN_TTL (seconds) before it uses TestOp for tokens
     # that expire soon.
     my $ttl = $ENV{TEST_OP_ACCESS_TOKEN_TTL} ? qq("accessTokenTTL":$ENV{TEST_OP_ACCESS_TOKEN_TTL},) : '';
+    # TEST_OP_RESOURCE: access tokens become JWTs (RFC 9068) for that audience.
+    $ttl .= qq("resource":"$ENV{TEST_OP_RESOURCE}","accessTokenClaims":["email"],) if $ENV{TEST_OP_RESOURCE};
     print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,$ttl)
         . qq("ca":"$Dir/ca.crt","jwks":) . jwks() . ','
         . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]}}});
