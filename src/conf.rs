@@ -11,11 +11,12 @@ use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t,
     ngx_http_compile_complex_value, ngx_http_compile_complex_value_t, ngx_http_complex_value_t,
-    ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t,
-    ngx_module_t, ngx_parse_time, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
-    NGX_CONF_2MORE, NGX_CONF_BLOCK, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF,
-    NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET,
-    NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
+    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_int_t, ngx_module_t, ngx_parse_time,
+    ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE, NGX_CONF_BLOCK,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::http::{
     HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Merge, MergeConfigError,
@@ -28,6 +29,7 @@ use crate::guard;
 use crate::jwt::{self, JwtConf};
 use crate::log::Sink;
 use crate::oidc::{self, OidcConf};
+use crate::require::RequireConf;
 use crate::user_file::UserFiles;
 
 pub struct Module;
@@ -138,6 +140,17 @@ fn insert_handlers(cf: &mut ngx_conf_t) -> ngx_int_t {
     let end = handlers.len() - ours.len();
     let at = position.filter(|&p| p < end).unwrap_or(end);
     handlers[at..].rotate_right(ours.len());
+
+    // auth_require, after every access check.
+    let precontent: *mut ngx_array_t =
+        &mut cmcf.phases[ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE as usize].handlers;
+    // SAFETY: the precontent phase array holds ngx_http_handler_pt elements.
+    let slot = unsafe { ngx_array_push(precontent) }.cast::<ngx_http_handler_pt>();
+    if slot.is_null() {
+        return Status::NGX_ERROR.into();
+    }
+    // SAFETY: slot is the element just pushed.
+    unsafe { slot.write(Some(crate::require::precontent_handler)) };
 
     Status::NGX_OK.into()
 }
@@ -265,6 +278,7 @@ pub struct LocConf {
     pub htpasswd_user_file: *mut ngx_http_complex_value_t,
     pub jwt: JwtConf,
     pub oidc: OidcConf,
+    pub require: RequireConf,
 }
 
 impl Default for LocConf {
@@ -274,6 +288,7 @@ impl Default for LocConf {
             htpasswd_user_file: ptr::null_mut(),
             jwt: JwtConf::default(),
             oidc: OidcConf::default(),
+            require: RequireConf::default(),
         }
     }
 }
@@ -293,6 +308,7 @@ impl Merge for LocConf {
         }
         self.jwt.merge(&prev.jwt);
         self.oidc.merge(&prev.oidc);
+        self.require.merge(&prev.require);
         Ok(())
     }
 }
@@ -325,7 +341,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 24 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 25 + cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -447,6 +463,11 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         "auth_oidc",
         NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1,
         oidc::set_auth_oidc
+    ),
+    command!(
+        "auth_require",
+        ANY_LOC_CONF | NGX_CONF_1MORE,
+        crate::require::set_auth_require
     ),
     #[cfg(feature = "test-hooks")]
     command!(

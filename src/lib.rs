@@ -13,6 +13,7 @@ mod log;
 mod net;
 mod oidc;
 mod request;
+mod require;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 #[cfg(nginx_threads)]

@@ -22,6 +22,9 @@ _EOC_
         redirect_uri /es/oidc_callback;
         ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
     }
+    map $oidc_claim_email $is_alice {
+        alice@example.test 1;
+    }
     oidc_provider down {
         issuer https://127.0.0.1:$TEST_NGINX_CLOSED_PORT;
         client_id rp;
@@ -35,7 +38,11 @@ our $config = <<'_EOC_';
     add_header X-Email "$oidc_claim_email" always;
     add_header X-Error "$oidc_error" always;
     add_header X-Cookie "$http_cookie" always;
+    add_header X-Remote-User "$remote_user" always;
     location /app/ {
+    }
+    location /admin/ {
+        auth_require $is_alice;
     }
     location /es/ {
         auth_oidc es;
@@ -70,6 +77,8 @@ app
 page
 >>> es/index.html
 es
+>>> admin/index.html
+admin
 --- request
 GET /app/
 --- more_headers
@@ -109,6 +118,12 @@ Test::More::is($body, "page\n", 'and the page is served');
 Test::More::is(TestOp::header($h, 'X-User'), 'alice', '$oidc_claim_sub');
 Test::More::is(TestOp::header($h, 'X-Email'), 'alice@example.test', '$oidc_claim_email');
 Test::More::is(TestOp::header($h, 'X-Cookie'), 'a=1; b=2', 'the backend does not get the session cookie');
+Test::More::is(TestOp::header($h, 'X-Remote-User'), 'alice', '$remote_user is the sub');
+($s) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"), TestOp::quote("http://127.0.0.1:$TestOp::RpPort/admin/"));
+Test::More::is($s, 200, 'auth_require on a claim admits alice');
+my ($carol) = TestOp::login('/app/', 'carol');
+($s) = TestOp::http('-H', TestOp::quote("Cookie: $carol"), TestOp::quote("http://127.0.0.1:$TestOp::RpPort/admin/"));
+Test::More::is($s, 403, 'and refuses carol');
 $::cookie = $cookie;
 --- request
 GET /app/page.html

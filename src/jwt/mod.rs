@@ -24,12 +24,7 @@ use key_file::KeyFile;
 
 use crate::conf::{args, compile_complex_value, done, parse_seconds, str_bytes, LocConf};
 use crate::log::Sink;
-
-/// `auth_jwt_require $value ... [error=401|403]`: every value must be non-empty and not "0".
-pub struct Require {
-    pub values: Vec<*mut ngx_http_complex_value_t>,
-    pub status: u32,
-}
+use crate::require::Require;
 
 pub struct JwtConf {
     pub realm: *mut ngx_http_complex_value_t,
@@ -413,39 +408,15 @@ pub fn set_auth_jwt_require(
 ) -> *mut c_char {
     let (cf, jcf) = conf(cf, c);
     let result = (|| {
-        let count = args(cf).len();
-        let mut status = NGX_HTTP_UNAUTHORIZED;
-        let mut last = count;
-        if let Some(error) = str_bytes(&args(cf)[count - 1]).strip_prefix(b"error=") {
-            status = match error {
-                b"401" => NGX_HTTP_UNAUTHORIZED,
-                b"403" => NGX_HTTP_FORBIDDEN,
-                _ => return Err("error= must be 401 or 403".to_owned()),
-            };
-            last -= 1;
-        }
-        if last < 2 {
-            return Err("no value to require".to_owned());
-        }
-        let values = (1..last)
-            .map(|i| {
-                let arg = args(cf)[i];
-                let cv = compile_complex_value(cf, arg, false)
-                    .ok_or_else(|| "invalid value".to_owned())?;
-                // SAFETY: compile_complex_value returned an initialized complex value.
-                if unsafe { (*cv).lengths.is_null() } {
-                    return Err(format!(
-                        "\"{}\" has no variables: it would decide the same for every request",
-                        str_bytes(&arg).escape_ascii()
-                    ));
-                }
-                Ok(cv)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let require = Require::parse(cf, NGX_HTTP_UNAUTHORIZED, |error| match error {
+            b"401" => Ok(NGX_HTTP_UNAUTHORIZED),
+            b"403" => Ok(NGX_HTTP_FORBIDDEN),
+            _ => Err("error= must be 401 or 403".to_owned()),
+        })?;
         let requires = jcf.requires.get_or_insert_with(Rc::default);
         Rc::get_mut(requires)
             .ok_or("requirements are shared")?
-            .push(Require { values, status });
+            .push(require);
         Ok(())
     })();
     done(cf, result)

@@ -170,7 +170,8 @@ static REMOTE_USER: AtomicUsize = AtomicUsize::new(0);
 
 static REMOTE_USER_HANDLER: ngx_http_get_variable_pt = Some(remote_user_variable);
 
-/// `$remote_user`: the token's `sub` when auth_jwt admitted the request, else nginx's own.
+/// `$remote_user`: the `sub` of the token or session that auth_jwt or auth_oidc admitted the
+/// request with, else nginx's own.
 unsafe extern "C" fn remote_user_variable(
     r: *mut ngx_http_request_t,
     v: *mut ngx_variable_value_t,
@@ -182,6 +183,7 @@ unsafe extern "C" fn remote_user_variable(
         with_verified(request, |t| {
             t.claims.get("sub")?.as_str().map(|s| s.as_bytes().to_vec())
         })
+        .or_else(|| crate::oidc::variables::remote_user(request))
     })
     .ok()
     .flatten();

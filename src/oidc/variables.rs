@@ -100,6 +100,21 @@ http_variable_get!(
     })
 );
 
+/// The `sub` of the session or access token that admitted the request, for `$remote_user`.
+pub fn remote_user(r: &ngx_http_request_t) -> Option<Vec<u8>> {
+    let ctx = ctx::get(r)?;
+    let oidc = ctx.oidc.borrow();
+    match (&oidc.session, &oidc.bearer) {
+        (Some(session), _) => Some(session.sub.as_bytes().to_vec()),
+        (None, Some(bearer)) => bearer
+            .claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(|s| s.as_bytes().to_vec()),
+        (None, None) => None,
+    }
+}
+
 fn bearer_token(r: &ngx_http_request_t) -> Option<String> {
     String::from_utf8(super::bearer::token(r)?).ok()
 }
