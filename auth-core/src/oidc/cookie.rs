@@ -72,17 +72,21 @@ pub fn strip(header: &[u8], name: &str) -> Vec<u8> {
                         || i.starts_with("login_")
                 })
     };
+    // As text, the searches for ';' and '=' are memchr's, not a loop over each byte.
+    let Ok(text) = core::str::from_utf8(header) else {
+        return header.to_vec();
+    };
     let mut out = Vec::with_capacity(header.len());
-    for pair in header.split(|&c| c == b';') {
-        let trimmed = pair.trim_ascii_start();
-        let n = trimmed.split(|&c| c == b'=').next().unwrap_or_default();
-        if core::str::from_utf8(n).is_ok_and(ours) || trimmed.is_empty() {
+    for pair in text.split(';') {
+        let trimmed = pair.trim_start_matches([' ', '\t', '\r', '\n']);
+        let n = trimmed.split_once('=').map_or(trimmed, |(n, _)| n);
+        if trimmed.is_empty() || ours(n) {
             continue;
         }
         if !out.is_empty() {
             out.extend_from_slice(b"; ");
         }
-        out.extend_from_slice(trimmed);
+        out.extend_from_slice(trimmed.as_bytes());
     }
     out
 }
