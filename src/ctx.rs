@@ -43,6 +43,8 @@ pub struct RequestCtx {
 /// auth_oidc's part of the request context.
 #[derive(Default)]
 pub struct OidcCtx {
+    /// The provider whose session or token admitted the request.
+    pub provider: Option<String>,
     /// The session that admitted the request.
     pub session: Option<Rc<auth_core::oidc::Session>>,
     /// The access token that admitted the request in bearer mode.

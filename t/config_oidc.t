@@ -91,6 +91,23 @@ qr/\[emerg\] .*"oidc_provider": "idp" is duplicate in \S+nginx\.conf:\d+/
 
 
 
+=== TEST 6a: two providers with one cookie name
+--- http_config
+    oidc_provider one {
+        issuer https://127.0.0.1:9;
+        client_id rp;
+    }
+    oidc_provider two {
+        issuer https://127.0.0.1:9;
+        client_id rp;
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"oidc_provider" "two": cookie_name "NGX_OIDC_SESSION" is the one of "one"; each provider needs its own in \S+nginx\.conf:\d+/
+
+
+
 === TEST 7: a host name to resolve without a resolver
 --- http_config
     oidc_provider idp {

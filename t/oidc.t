@@ -20,6 +20,7 @@ _EOC_
         client_id rp-es;
         client_secret rp-es-secret;
         redirect_uri /es/oidc_callback;
+        cookie_name ES_SESSION;
         ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
     }
     map $oidc_claim_email $is_alice {
@@ -28,6 +29,7 @@ _EOC_
     oidc_provider down {
         issuer https://127.0.0.1:$TEST_NGINX_CLOSED_PORT;
         client_id rp;
+        cookie_name DOWN_SESSION;
         ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
     }
 _EOC_
@@ -43,6 +45,9 @@ our $config = <<'_EOC_';
     }
     location /admin/ {
         auth_require $is_alice;
+    }
+    location /jump/ {
+        error_page 404 = /es/index.html;
     }
     location /es/ {
         auth_oidc es;
@@ -124,6 +129,9 @@ Test::More::is($s, 200, 'auth_require on a claim admits alice');
 my ($carol) = TestOp::login('/app/', 'carol');
 ($s) = TestOp::http('-H', TestOp::quote("Cookie: $carol"), TestOp::quote("http://127.0.0.1:$TestOp::RpPort/admin/"));
 Test::More::is($s, 403, 'and refuses carol');
+($s) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"), '-H', TestOp::quote('Accept: application/json'),
+    TestOp::quote("http://127.0.0.1:$TestOp::RpPort/jump/nothing"));
+Test::More::is($s, 401, 'an internal redirect to the location of another provider does not keep the session');
 $::cookie = $cookie;
 --- request
 GET /app/page.html

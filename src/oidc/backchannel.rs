@@ -103,17 +103,22 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    if !zone.mark(&id(provider, "jti", &logout.jti), now, logout.expires) {
+    if !zone.mark(
+        &id(provider, "jti", &logout.jti),
+        now,
+        logout.expires,
+        false,
+    ) {
         return refuse(r, format_args!("the logout token was used already"));
     }
     let until = now + s.session_timeout as i64;
     let what = match (&logout.sid, &logout.sub) {
         (Some(sid), _) => {
-            zone.mark(&id(provider, "sid", sid), now, until);
+            zone.mark(&id(provider, "sid", sid), now, until, false);
             "the session"
         }
         (None, Some(sub)) => {
-            zone.mark(&id(provider, "sub", sub), now, until);
+            zone.mark(&id(provider, "sub", sub), now, until, false);
             "the user's sessions"
         }
         (None, None) => return refuse(r, format_args!("neither sid nor sub")),

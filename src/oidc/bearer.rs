@@ -38,7 +38,7 @@ pub fn verify(
     let mcf = Module::main_conf(r);
     let cache = mcf.map(|m| &m.jwt_cache);
     // Keys of another fetch are another generation: a withdrawn key admits nothing from here.
-    let generation = (Rc::as_ptr(ready) as usize).to_le_bytes();
+    let generation = ready.generation.to_le_bytes();
     let digest = cache.and_then(|c| {
         c.digest(&[
             b"auth_oidc bearer",

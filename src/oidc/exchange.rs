@@ -45,6 +45,13 @@ impl ExchangeError {
         ) || matches!(self, ExchangeError::Token(TokenError::Status(s)) if *s >= 500)
     }
 
+    /// The provider refused the grant (a refresh token spent, revoked, expired): retrying
+    /// cannot help.
+    pub fn refused_by_provider(&self) -> bool {
+        matches!(self, ExchangeError::Token(TokenError::Provider { .. }))
+            || matches!(self, ExchangeError::Token(TokenError::Status(s)) if (400..500).contains(s))
+    }
+
     pub fn code(&self) -> &'static str {
         if self.is_upstream() {
             return "provider_unavailable";
@@ -123,7 +130,7 @@ pub async fn run(
         refresh_token: tokens.refresh_token,
         started: now,
         refreshed: now,
-        tokens_expire: tokens.expires_in.map_or(id.exp, |e| now + e),
+        tokens_expire: tokens.expires_in.map_or(id.exp, |e| now.saturating_add(e)),
         ends: now + s.session_timeout as i64,
     })
 }

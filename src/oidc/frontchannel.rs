@@ -41,10 +41,12 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
+    // Unauthenticated: the mark may not push out another one (a back-channel logout's).
     zone.mark(
         &id(provider, "sid", &sid),
         now,
         now + s.session_timeout as i64,
+        true,
     );
     request::log(r).error(
         NGX_LOG_INFO,

@@ -30,6 +30,9 @@ use crate::ctx::{self, OidcCtx};
 use crate::net;
 use crate::request::{self, quoted};
 
+/// Logins in progress kept at once, per browser.
+const MAX_PENDING_LOGINS: usize = 4;
+
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     request::guard(r, "auth_oidc", handle)
 }
@@ -41,9 +44,15 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let Some(ctx) = ctx::get_or_create(r) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    // Admitted before an internal redirect.
-    if ctx.oidc.borrow().session.is_some() || ctx.oidc.borrow().bearer.is_some() {
-        return Status::NGX_OK.into();
+    // Admitted before an internal redirect, by this provider; another's verdict is forgotten.
+    {
+        let mut oidc = ctx.oidc.borrow_mut();
+        if oidc.session.is_some() || oidc.bearer.is_some() {
+            if oidc.provider.as_deref() == Some(provider.name.as_str()) {
+                return Status::NGX_OK.into();
+            }
+            *oidc = OidcCtx::default();
+        }
     }
     let Some(sealer) = Module::main_conf(r).and_then(|m| m.oidc_sealer.borrow().clone()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
@@ -92,7 +101,10 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                             return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
                         }
                     }
-                    set_ctx(r, |c| c.session = Some(Rc::new(session)));
+                    set_ctx(r, |c| {
+                        c.session = Some(Rc::new(session));
+                        c.provider = Some(provider.name.clone());
+                    });
                     if strip_cookies(r, &s.cookie_name).is_none() {
                         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
                     }
@@ -133,8 +145,14 @@ fn admit_bearer(
     };
     match bearer::verify(r, provider, &ready, token, now) {
         Ok(verified) => {
-            set_ctx(r, |c| c.bearer = Some(verified));
-            Status::NGX_OK.into()
+            set_ctx(r, |c| {
+                c.bearer = Some(verified);
+                c.provider = Some(provider.name.clone());
+            });
+            match strip_cookies(r, &provider.settings.cookie_name) {
+                Some(()) => Status::NGX_OK.into(),
+                None => NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+            }
         }
         Err(err) => {
             bearer::log_refusal(r, &err);
@@ -251,6 +269,17 @@ fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -
     let Ok(sealed) = login.seal(sealer, &provider.name) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
+    // Logins that were never finished (tabs left open) are forgotten past a few, before
+    // their cookies swell the Cookie header.
+    let header = cookies(r);
+    let pending = cookie::names_with_prefix(&header, &format!("{}_login_", s.cookie_name));
+    if pending.len() >= MAX_PENDING_LOGINS {
+        for stale in pending {
+            if set_cookie(r, stale, "", Some(0)).is_none() {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+            }
+        }
+    }
     let name = Login::cookie_name(&s.cookie_name, &login.state);
     if set_cookie(r, &name, &sealed, Some(LOGIN_TIMEOUT)).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
@@ -448,7 +477,9 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     if expire_parts(r, &s.cookie_name, 0, parts.max(1)).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
-    let post_logout = s.post_logout_uri.as_ref().map(|uri| {
+    // The provider needs an absolute URI, which it checks against the registered ones; a
+    // redirect of this server keeps a path relative, for nginx to make absolute.
+    let absolute = s.post_logout_uri.as_ref().map(|uri| {
         if uri.starts_with('/') {
             format!("{}{uri}", origin(r))
         } else {
@@ -460,9 +491,9 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     } else {
         None
     };
-    let target = match metadata {
-        Some(ready) => logout_url(&ready.metadata, &s.client_id, post_logout.as_deref(), hint),
-        None => post_logout,
+    let target = match metadata.filter(|m| m.metadata.end_session_endpoint.is_some()) {
+        Some(ready) => logout_url(&ready.metadata, &s.client_id, absolute.as_deref(), hint),
+        None => s.post_logout_uri.clone(),
     };
     redirect(r, target.as_deref().unwrap_or("/"))
 }

@@ -176,6 +176,24 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
     let clcf = NgxHttpCoreModule::location_conf(cf).ok_or(())?;
     let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
     let providers = mcf.oidc_providers.borrow().clone();
+    for (i, provider) in providers.iter().enumerate() {
+        let name = &provider.settings.cookie_name;
+        if let Some(other) = providers[..i]
+            .iter()
+            .find(|p| &p.settings.cookie_name == name)
+        {
+            Sink::Log(cf.log).error(
+                NGX_LOG_EMERG,
+                0,
+                format_args!(
+                    "\"oidc_provider\" \"{}\": cookie_name \"{name}\" is the one of \"{}\"; \
+                     each provider needs its own in {}",
+                    provider.name, other.name, provider.settings.at
+                ),
+            );
+            return Err(());
+        }
+    }
     for provider in providers {
         if let Err(why) = provider.prepare(cf, &mcf.ssl_contexts, resolver, resolver_timeout) {
             Sink::Log(cf.log).error(

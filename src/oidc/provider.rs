@@ -98,6 +98,8 @@ impl Default for Settings {
 pub struct Ready {
     pub metadata: Metadata,
     pub keys: Vec<Key>,
+    /// Distinct for every fetch: what was verified with other keys is not taken from caches.
+    pub generation: u64,
 }
 
 #[derive(Default)]
@@ -457,6 +459,7 @@ impl Provider {
         Ok(Ready {
             metadata,
             keys: loaded.keys,
+            generation: crate::file_cache::next_generation(),
         })
     }
 
@@ -477,6 +480,11 @@ impl Provider {
         } else {
             Readiness::Failed("no metadata yet".into())
         }
+    }
+
+    /// The metadata and keys of this worker, if a fetch gave them.
+    pub fn current(&self) -> Option<Rc<Ready>> {
+        self.state.borrow().ready.clone()
     }
 
     /// How long a request waits for one exchange with the provider.

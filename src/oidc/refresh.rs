@@ -50,13 +50,23 @@ pub fn check(
     let Some(mcf) = Module::main_conf(r) else {
         return Verdict::Admit(session, None);
     };
+    let expired = session.expired(now);
+    // The metadata first, so that a lease is not taken by a request that then waits for it.
+    let ready = match provider.current() {
+        Some(ready) => ready,
+        None if !expired => return Verdict::Admit(session, None),
+        None => match provider.ready(r) {
+            Readiness::Ready(ready) => ready,
+            Readiness::Wait => return Verdict::Wait,
+            Readiness::Failed(_) => return Verdict::Admit(session, None),
+        },
+    };
     let id = fingerprint(&[provider.name.as_bytes(), refresh_token.as_bytes()]);
     let lease = provider.settings.timeout as i64 + 1;
     let claim = match mcf.oidc_zone.get() {
         Some(zone) => zone.claim(&id, now, lease),
-        None => Claim::Refresh,
+        None => Claim::Failed,
     };
-    let expired = session.expired(now);
     match claim {
         Claim::Done(value) => match Session::open(sealer, &provider.name, &value, now) {
             Ok(new) => Verdict::Admit(new, String::from_utf8(value).ok()),
@@ -64,27 +74,15 @@ pub fn check(
             Err(_) => Verdict::Admit(session, None),
         },
         Claim::Refresh => {
-            let ready = match provider.ready(r) {
-                Readiness::Ready(ready) => ready,
-                Readiness::Wait => return Verdict::Wait,
-                Readiness::Failed(_) => {
-                    if let Some(zone) = mcf.oidc_zone.get() {
-                        zone.failed(&id, now, false, session.ends);
-                    }
-                    return Verdict::Admit(session, None);
-                }
-            };
             let task_provider = provider.clone();
             let task_sealer = sealer.clone();
             let old = session.clone();
             net::spawn("auth_oidc", async move {
                 run(&task_provider, &ready, &task_sealer, old, &id).await;
             });
-            if expired {
-                wait(r)
-            } else {
-                Verdict::Admit(session, None)
-            }
+            // The request that refreshes waits for it, to hand the browser the new cookie;
+            // the others of the session go on meanwhile while their tokens are valid.
+            wait(r)
         }
         Claim::Busy if expired => wait(r),
         Claim::Spent if expired => Verdict::End("its refresh token was spent or refused"),
@@ -139,7 +137,7 @@ async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, 
             );
         }
         Err(err) => {
-            let refused = !err.is_upstream();
+            let refused = err.refused_by_provider();
             let level = if refused { NGX_LOG_INFO } else { NGX_LOG_ERR };
             cycle_log().error(
                 level,
@@ -199,7 +197,7 @@ async fn refresh(
         }
         None => (old.id_token.clone(), old.sid.clone(), old.tokens_expire),
     };
-    let tokens_expire = tokens.expires_in.map_or(exp, |e| now + e);
+    let tokens_expire = tokens.expires_in.map_or(exp, |e| now.saturating_add(e));
     if tokens_expire <= now {
         return Err(ExchangeError::Token(TokenError::Missing("expires_in")));
     }
@@ -212,6 +210,6 @@ async fn refresh(
         started: old.started,
         refreshed: now,
         tokens_expire,
-        ends: now + s.session_timeout as i64,
+        ends: now.saturating_add(s.session_timeout as i64),
     })
 }

@@ -58,6 +58,9 @@ struct Mark {
     /// When it was made.
     at: i64,
     until: i64,
+    /// Made by a request that nothing authenticates (front-channel logout): it never takes
+    /// the place of another mark that still holds.
+    weak: bool,
 }
 
 #[repr(C)]
@@ -178,8 +181,9 @@ impl Zone {
             slot.lease_until = now + lease;
             Claim::Refresh
         });
-        // Without the zone, or with every slot busy, the worker refreshes on its own.
-        claim.unwrap_or(Claim::Refresh)
+        // With every slot busy, nobody refreshes now: a refresh without a lease could spend
+        // a refresh token twice.
+        claim.unwrap_or(Claim::Failed)
     }
 
     /// The refresh is done: `value` is the new session, sealed; the old refresh token is spent
@@ -187,11 +191,12 @@ impl Zone {
     pub fn done(&self, id: &[u8; 32], now: i64, value: &[u8], spent_until: i64) -> bool {
         self.with(id, now, |slot, pool| {
             slot.lease_until = 0;
-            slot.spent_until = spent_until.max(now + GRACE);
             // SAFETY: the lock is held; the copy fits the allocation.
             unsafe {
                 let p = ngx_slab_alloc_locked(pool, value.len().max(1)).cast::<u8>();
                 if p.is_null() {
+                    // Not kept: the requests with the old cookie try again later.
+                    slot.failed_until = now + RETRY;
                     return false;
                 }
                 ptr::copy_nonoverlapping(value.as_ptr(), p, value.len());
@@ -202,6 +207,7 @@ impl Zone {
             }
             slot.value_len = value.len();
             slot.done_until = now + GRACE;
+            slot.spent_until = spent_until.max(now + GRACE);
             true
         })
         .unwrap_or(false)
@@ -234,8 +240,9 @@ impl Zone {
         }
     }
 
-    /// Remembers `id` from `now` until `until`; false when it is remembered already.
-    pub fn mark(&self, id: &[u8; 32], now: i64, until: i64) -> bool {
+    /// Remembers `id` from `now` until `until`; false when it is remembered already, or when
+    /// a `weak` mark finds no room.
+    pub fn mark(&self, id: &[u8; 32], now: i64, until: i64, weak: bool) -> bool {
         let Some((pool, shared)) = self.shared() else {
             return true;
         };
@@ -248,17 +255,31 @@ impl Zone {
             let found = places
                 .clone()
                 .find(|&i| &marks[i].id == id && marks[i].until > now);
-            let fresh = found.is_none();
-            if fresh {
-                let at = places
+            // A free place, else a weak mark's; a strong mark takes, as a last resort, the
+            // place of the strong mark that ends first (16 live ones in one window).
+            let at = found.is_none().then(|| {
+                places
                     .clone()
                     .find(|&i| marks[i].until <= now)
-                    .or_else(|| places.min_by_key(|&i| marks[i].until))
-                    .unwrap_or(start);
+                    .or_else(|| {
+                        places
+                            .clone()
+                            .filter(|&i| marks[i].weak)
+                            .min_by_key(|&i| marks[i].until)
+                    })
+                    .or_else(|| {
+                        (!weak)
+                            .then(|| places.min_by_key(|&i| marks[i].until))
+                            .flatten()
+                    })
+            });
+            let fresh = matches!(at, Some(Some(_)));
+            if let Some(Some(at)) = at {
                 marks[at] = Mark {
                     id: *id,
                     at: now,
                     until,
+                    weak,
                 };
                 (*shared).marked += 1;
             }

@@ -60,6 +60,21 @@ pub fn get<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
     })
 }
 
+/// The names of the cookies of `header` that begin with `prefix`.
+pub fn names_with_prefix<'a>(header: &'a [u8], prefix: &str) -> Vec<&'a str> {
+    let Ok(text) = core::str::from_utf8(header) else {
+        return Vec::new();
+    };
+    text.split(';')
+        .filter_map(|pair| {
+            pair.trim_start_matches([' ', '\t'])
+                .split_once('=')
+                .map(|(n, _)| n)
+        })
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
 /// The `Cookie` header without the cookies of `name`: `name` itself, its parts `name_N` and
 /// the logins `name_login_…`.
 pub fn strip(header: &[u8], name: &str) -> Vec<u8> {
@@ -130,6 +145,12 @@ mod tests {
         assert_eq!(get(h, "SX"), Some("1"));
         assert_eq!(get(h, "T"), None);
         assert_eq!(get(b"\xff=1", "S"), None);
+    }
+
+    #[test]
+    fn finds_cookies_by_prefix() {
+        let h = b"S_login_a=1; T=2; S_login_b=3";
+        assert_eq!(names_with_prefix(h, "S_login_"), ["S_login_a", "S_login_b"]);
     }
 
     #[test]

@@ -60,10 +60,10 @@ pub fn check(
         .and_then(Value::as_f64)
         .ok_or(LogoutTokenError::IssuedAt)? as i64;
     let expires = match claims.get("exp").and_then(Value::as_f64) {
-        Some(exp) => exp as i64 + leeway,
-        None => iat + DEFAULT_LIFETIME + leeway,
+        Some(exp) => (exp as i64).saturating_add(leeway),
+        None => iat.saturating_add(DEFAULT_LIFETIME + leeway),
     };
-    if now >= expires || iat > now + leeway {
+    if now >= expires || iat > now.saturating_add(leeway) {
         return Err(LogoutTokenError::IssuedAt);
     }
     Ok(LogoutToken {

@@ -124,12 +124,13 @@ impl Metadata {
         })
     }
 
-    /// The method for a client with or without a secret: `client_secret_basic` when the
-    /// provider takes it, else `client_secret_post`; `None` when it takes neither.
+    /// The method for a client with a secret: `client_secret_basic` when the provider takes
+    /// it, else `client_secret_post`; `None` when it takes neither. Without a secret: none.
     pub fn client_auth(&self, has_secret: bool) -> Option<ClientAuth> {
         let takes = |m: &str| self.auth_methods.iter().any(|a| a == m);
+        // A public client authenticates with PKCE alone, whatever the list says.
         if !has_secret {
-            return takes("none").then_some(ClientAuth::None);
+            return Some(ClientAuth::None);
         }
         if takes("client_secret_basic") {
             Some(ClientAuth::Basic)
@@ -210,7 +211,7 @@ mod tests {
         assert_eq!(m.end_session_endpoint.as_ref().unwrap().path, "/logout");
         assert_eq!(m.id_token_algorithms, [Alg::ES256, Alg::RS256]);
         assert_eq!(m.client_auth(true), Some(ClientAuth::Post));
-        assert_eq!(m.client_auth(false), None);
+        assert_eq!(m.client_auth(false), Some(ClientAuth::None));
     }
 
     #[test]

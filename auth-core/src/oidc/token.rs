@@ -135,7 +135,7 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Tokens, TokenError> {
             .get("expires_in")
             .and_then(Value::as_f64)
             .filter(|s| *s >= 0.0)
-            .map(|s| s as i64),
+            .map(|s| s.min(10.0 * 365.0 * 86_400.0) as i64),
     })
 }
 
