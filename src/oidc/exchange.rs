@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use auth_core::jwt::{self, JwtError};
 use auth_core::oidc::id_token::{self, Expect, IdTokenError};
-use auth_core::oidc::token::{self, Client, Grant, TokenError};
+use auth_core::oidc::token::{self, Client, Grant, TokenError, Tokens};
 use auth_core::oidc::{Login, Session};
 use thiserror::Error;
 
@@ -73,6 +73,36 @@ pub struct Exchange {
     pub waiters: Waiters,
 }
 
+/// A grant at the provider's token endpoint, with the client's authentication.
+pub async fn token_request(
+    provider: &Provider,
+    ready: &Ready,
+    grant: &Grant<'_>,
+    what: &str,
+) -> Result<Tokens, ExchangeError> {
+    let s = &provider.settings;
+    let metadata = &ready.metadata;
+    let auth = metadata
+        .client_auth(s.client_secret.is_some())
+        .ok_or(ExchangeError::ClientAuth)?;
+    let reach = provider
+        .reach()
+        .ok_or(ExchangeError::Fetch(FetchError::NoSsl))?;
+    let client = Client {
+        id: &s.client_id,
+        secret: s.client_secret.as_deref(),
+        auth,
+    };
+    let request = token::request(
+        &metadata.token_endpoint,
+        client::user_agent(),
+        &client,
+        grant,
+    );
+    let response = client::send(&metadata.token_endpoint, &reach, what, &request).await?;
+    Ok(token::parse_response(response.status, &response.body)?)
+}
+
 pub async fn run(
     provider: &Provider,
     ready: &Ready,
@@ -82,35 +112,13 @@ pub async fn run(
 ) -> Result<Session, ExchangeError> {
     let s = &provider.settings;
     let metadata = &ready.metadata;
-    let auth = metadata
-        .client_auth(s.client_secret.is_some())
-        .ok_or(ExchangeError::ClientAuth)?;
-    let reach = provider
-        .reach()
-        .ok_or(ExchangeError::Fetch(FetchError::NoSsl))?;
     let login = &exchange.login;
-    let request = token::request(
-        &metadata.token_endpoint,
-        client::user_agent(),
-        &Client {
-            id: &s.client_id,
-            secret: s.client_secret.as_deref(),
-            auth,
-        },
-        &Grant::Code {
-            code,
-            redirect_uri,
-            verifier: login.verifier.as_deref(),
-        },
-    );
-    let response = client::send(
-        &metadata.token_endpoint,
-        &reach,
-        "exchanging the code",
-        &request,
-    )
-    .await?;
-    let tokens = token::parse_response(response.status, &response.body)?;
+    let grant = Grant::Code {
+        code,
+        redirect_uri,
+        verifier: login.verifier.as_deref(),
+    };
+    let tokens = token_request(provider, ready, &grant, "exchanging the code").await?;
     let id_token = tokens.id_token.ok_or(ExchangeError::NoIdToken)?;
     let now = request::now();
     let policy = id_token::policy(metadata, &s.client_id, LEEWAY);

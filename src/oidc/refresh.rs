@@ -7,18 +7,18 @@ use std::rc::Rc;
 use auth_core::jwt;
 use auth_core::keys::fingerprint;
 use auth_core::oidc::id_token::{self, Expect};
-use auth_core::oidc::token::{self, Client, Grant, TokenError};
+use auth_core::oidc::token::{Grant, TokenError};
 use auth_core::oidc::{Sealer, Session};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO};
 use ngx::http::HttpModuleMainConf;
 
-use super::exchange::{ExchangeError, LEEWAY};
+use super::exchange::{token_request, ExchangeError, LEEWAY};
 use super::provider::{Provider, Readiness, Ready};
 use super::zone::Claim;
 use crate::conf::Module;
 use crate::ctx;
 use crate::jwt::key_url::cycle_log;
-use crate::net::{self, client};
+use crate::net;
 use crate::request;
 
 /// A request with the old cookie polls the zone this often while another worker refreshes.
@@ -164,29 +164,9 @@ async fn refresh(
 ) -> Result<Session, ExchangeError> {
     let s = &provider.settings;
     let metadata = &ready.metadata;
-    let auth = metadata
-        .client_auth(s.client_secret.is_some())
-        .ok_or(ExchangeError::ClientAuth)?;
-    let reach = provider.reach().ok_or(ExchangeError::ClientAuth)?;
     let refresh_token = old.refresh_token.as_deref().unwrap_or_default();
-    let request = token::request(
-        &metadata.token_endpoint,
-        client::user_agent(),
-        &Client {
-            id: &s.client_id,
-            secret: s.client_secret.as_deref(),
-            auth,
-        },
-        &Grant::Refresh { refresh_token },
-    );
-    let response = client::send(
-        &metadata.token_endpoint,
-        &reach,
-        "refreshing tokens",
-        &request,
-    )
-    .await?;
-    let tokens = token::parse_response(response.status, &response.body)?;
+    let grant = Grant::Refresh { refresh_token };
+    let tokens = token_request(provider, ready, &grant, "refreshing tokens").await?;
     let now = request::now();
     let (id_token, sid, exp) = match tokens.id_token {
         Some(id_token) => {
