@@ -37,16 +37,20 @@ pub fn split(name: &str, value: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// The value that `split` spread over the cookies of `header`, and how many cookies carried
-/// it (to expire parts that a shorter value no longer needs).
+/// it (to expire parts that a shorter value no longer needs); `None` without cookie `name`.
+/// A part missing, or a count out of range, gives a value that does not open, so that such a
+/// cookie is a bad session rather than none.
 pub fn join(header: &[u8], name: &str) -> Option<(String, usize)> {
     let first = get(header, name)?;
-    let Some((count, part)) = first.split_once('.') else {
+    let parsed = first
+        .split_once('.')
+        .and_then(|(count, part)| Some((count.parse::<usize>().ok()?, part)));
+    let Some((count, part)) = parsed.filter(|(n, _)| (2..=MAX_PARTS).contains(n)) else {
         return Some((first.to_owned(), 1));
     };
-    let count: usize = count.parse().ok().filter(|n| (2..=MAX_PARTS).contains(n))?;
     let mut value = part.to_owned();
     for i in 1..count {
-        value.push_str(get(header, &format!("{name}_{i}"))?);
+        value.push_str(get(header, &format!("{name}_{i}")).unwrap_or_default());
     }
     Some((value, count))
 }
@@ -130,12 +134,14 @@ mod tests {
         assert!(cookies[0].1.starts_with("3."));
         assert_eq!(cookies[2].0, "S_2");
         assert!(cookies.iter().all(|(n, v)| n.len() + v.len() < 4000));
-        assert_eq!(join(&header(&cookies), "S"), Some((value, 3)));
+        assert_eq!(join(&header(&cookies), "S"), Some((value.clone(), 3)));
         let missing = header(&cookies[..2]);
-        assert_eq!(join(&missing, "S"), None);
+        let (cut, parts) = join(&missing, "S").unwrap();
+        assert!(cut != value && parts == 3);
         assert!(split("S", &"x".repeat(MAX_PART * MAX_PARTS + 1)).is_none());
-        assert_eq!(join(b"S=1.abc", "S"), None);
-        assert_eq!(join(b"S=99.abc", "S"), None);
+        assert_eq!(join(b"S=1.abc", "S"), Some(("1.abc".to_owned(), 1)));
+        assert_eq!(join(b"S=99.abc", "S"), Some(("99.abc".to_owned(), 1)));
+        assert_eq!(join(b"T=abc", "S"), None);
     }
 
     #[test]
