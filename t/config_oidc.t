@@ -149,7 +149,25 @@ qr/\[emerg\] .*"session_store": is not supported yet in \S+nginx\.conf:\d+/
 
 
 
-=== TEST 10: a session key that is too short
+=== TEST 10: ssl_crl with a file that is no CRL
+--- user_files
+>>> not.crl
+not a CRL
+--- http_config
+    oidc_provider idp {
+        issuer https://127.0.0.1:9;
+        client_id rp;
+        ssl_crl $TEST_NGINX_HTML_DIR/not.crl;
+    }
+--- config
+--- must_die
+--- error_log eval
+[qr/\[emerg\] .*X509_LOOKUP_load_file\("\S+not\.crl"\) failed/,
+ qr/\[emerg\] .*"oidc_provider" "idp": cannot load the CRL "\S+not\.crl" in \S+nginx\.conf:\d+/]
+
+
+
+=== TEST 11: a session key that is too short
 --- user_files
 >>> short.key
 0123456789
@@ -162,7 +180,7 @@ qr/\[emerg\] .*"oidc_session_key": the secret has 11 bytes; at least 32 are requ
 
 
 
-=== TEST 11: a session key file that cannot be read
+=== TEST 12: a session key file that cannot be read
 --- http_config
     oidc_session_key /nonexistent/oidc.key;
 --- config
@@ -172,7 +190,7 @@ qr/\[emerg\] .*"oidc_session_key": cannot read "\/nonexistent\/oidc\.key": No su
 
 
 
-=== TEST 12: a Plus configuration starts; without oidc_session_key a warning says what it costs
+=== TEST 13: a Plus configuration starts; without oidc_session_key a warning says what it costs
 --- http_config
     oidc_provider my_idp {
         issuer        "https://127.0.0.1:9";

@@ -197,7 +197,23 @@ GET /app/
 
 
 
-=== TEST 7: logout ends the session and goes through the provider's end_session_endpoint
+=== TEST 7: an ID token whose nonce is not the login's is refused
+--- init
+my ($callback, $login_cookie) = TestOp::authorize('/app/', 'alice',
+    rewrite => sub { my ($url) = @_; $url =~ s/([?&]nonce=)[\w-]+/${1}another-nonce/ or die; $url });
+my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $login_cookie"), TestOp::quote($callback));
+Test::More::is($s, 401, 'the callback gets 401');
+Test::More::is(TestOp::header($h, 'X-Error'), 'bad_id_token', '$oidc_error says why');
+Test::More::ok(!TestOp::set_cookies($h) || TestOp::set_cookies($h) !~ /NGX_OIDC_SESSION=/, 'and no session cookie');
+--- request
+GET /app/
+--- error_code: 401
+--- error_log eval
+[qr/\[info\] .*auth_oidc: login failed: .*nonce/]
+
+
+
+=== TEST 8: logout ends the session and goes through the provider's end_session_endpoint
 --- init
 my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $::cookie"),
     TestOp::quote("http://127.0.0.1:$TestOp::RpPort/logout"));
@@ -213,7 +229,7 @@ GET /bye
 
 
 
-=== TEST 8: an ES256 ID token of another client; a provider that is down gives 502 and a log line
+=== TEST 9: an ES256 ID token of another client; a provider that is down gives 502 and a log line
 --- init
 my ($cookie, $st, $location) = TestOp::login('/es/', 'bob');
 Test::More::is($st, 302, 'the login with an ES256 ID token succeeds');

@@ -35,6 +35,7 @@ fn main() {
         refreshed: now,
         tokens_expire: now + 86_400,
         ends: now + 86_400,
+        userinfo: None,
     };
     let sealed = session.seal(&sealer, provider).unwrap_or_else(|e| {
         eprintln!("seal_session: {e}");

@@ -7,14 +7,40 @@ use core::ptr;
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_conf_t, ngx_pcalloc, ngx_pool_cleanup_add, ngx_ssl_cleanup_ctx, ngx_ssl_create, ngx_ssl_t,
-    ngx_ssl_trusted_certificate, ngx_str_t, NGX_SSL_TLSv1_2, NGX_SSL_TLSv1_3,
-    SSL_CTX_set_default_verify_paths, SSL_CTX_set_verify, SSL_VERIFY_PEER, X509_STORE_CTX,
+    ngx_conf_t, ngx_pcalloc, ngx_pool_cleanup_add, ngx_ssl_cleanup_ctx, ngx_ssl_create,
+    ngx_ssl_crl, ngx_ssl_t, ngx_ssl_trusted_certificate, ngx_str_t, NGX_SSL_TLSv1_2,
+    NGX_SSL_TLSv1_3, SSL_CTX_set_default_verify_paths, SSL_CTX_set_verify, SSL_VERIFY_PEER,
+    X509_STORE_CTX,
 };
 
-/// A context living as long as the configuration's pool; `trusted` empty: the system's
-/// certificates.
-pub fn client_context(cf: &mut ngx_conf_t, trusted: &[u8]) -> Result<*mut ngx_ssl_t, String> {
+/// What a peer's certificate is verified with: files of trusted certificates and of revoked
+/// ones (CRLs), as full paths; empty: the system's certificates, no CRL.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Trust {
+    pub trusted: Vec<u8>,
+    pub crl: Vec<u8>,
+}
+
+/// `path` as an nginx string from cf's pool, NUL-terminated as OpenSSL's file functions need.
+fn pool_str(cf: &mut ngx_conf_t, path: &[u8]) -> Result<ngx_str_t, String> {
+    // SAFETY: the allocation is len + 1 bytes from cf's pool, which outlives its use.
+    unsafe {
+        let data = ngx::ffi::ngx_pnalloc(cf.pool, path.len() + 1).cast::<u8>();
+        if data.is_null() {
+            return Err("out of memory".into());
+        }
+        ptr::copy_nonoverlapping(path.as_ptr(), data, path.len());
+        *data.add(path.len()) = 0;
+        Ok(ngx_str_t {
+            len: path.len(),
+            data,
+        })
+    }
+}
+
+/// A context living as long as the configuration's pool.
+pub fn client_context(cf: &mut ngx_conf_t, trust: &Trust) -> Result<*mut ngx_ssl_t, String> {
+    let trusted = trust.trusted.as_slice();
     // SAFETY: cf is the live configuration; the context is freed with its pool.
     unsafe {
         let ssl = ngx_pcalloc(cf.pool, core::mem::size_of::<ngx_ssl_t>()).cast::<ngx_ssl_t>();
@@ -40,20 +66,22 @@ pub fn client_context(cf: &mut ngx_conf_t, trusted: &[u8]) -> Result<*mut ngx_ss
                 return Err("cannot use the system's trusted certificates".into());
             }
         } else {
-            let mut name = ngx_str_t {
-                len: trusted.len(),
-                data: ngx::ffi::ngx_pnalloc(cf.pool, trusted.len() + 1).cast(),
-            };
-            if name.data.is_null() {
-                return Err("out of memory".into());
-            }
-            ptr::copy_nonoverlapping(trusted.as_ptr(), name.data, trusted.len());
-            *name.data.add(trusted.len()) = 0;
+            let mut name = pool_str(cf, trusted)?;
             // Logs its own reason (file and OpenSSL's error) on failure.
             if !Status(ngx_ssl_trusted_certificate(cf, ssl, &mut name, 10)).is_ok() {
                 return Err(format!(
                     "cannot load trusted certificates from \"{}\"",
                     trusted.escape_ascii()
+                ));
+            }
+        }
+        if !trust.crl.is_empty() {
+            let mut name = pool_str(cf, &trust.crl)?;
+            // Checks every certificate of the chain against the CRLs; logs its own reason.
+            if !Status(ngx_ssl_crl(cf, ssl, &mut name)).is_ok() {
+                return Err(format!(
+                    "cannot load the CRL \"{}\"",
+                    trust.crl.escape_ascii()
                 ));
             }
         }

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use auth_core::jwt::{self, JwtError};
 use auth_core::oidc::id_token::{self, Expect, IdTokenError};
 use auth_core::oidc::token::{self, Client, Grant, TokenError, Tokens};
+use auth_core::oidc::userinfo::{self, UserinfoError};
 use auth_core::oidc::{Login, Session};
 use thiserror::Error;
 
@@ -32,6 +33,10 @@ pub enum ExchangeError {
     Jwt(#[from] JwtError),
     #[error("{0}")]
     IdToken(#[from] IdTokenError),
+    #[error("the UserInfo endpoint: {0}")]
+    UserinfoFetch(FetchError),
+    #[error("the UserInfo endpoint: {0}")]
+    Userinfo(#[from] UserinfoError),
     #[error("the session cannot be sealed")]
     Seal,
 }
@@ -41,8 +46,12 @@ impl ExchangeError {
     pub fn is_upstream(&self) -> bool {
         matches!(
             self,
-            ExchangeError::Fetch(_) | ExchangeError::ClientAuth | ExchangeError::Seal
+            ExchangeError::Fetch(_)
+                | ExchangeError::UserinfoFetch(_)
+                | ExchangeError::ClientAuth
+                | ExchangeError::Seal
         ) || matches!(self, ExchangeError::Token(TokenError::Status(s)) if *s >= 500)
+            || matches!(self, ExchangeError::Userinfo(UserinfoError::Status(s)) if *s >= 500)
     }
 
     /// The provider refused the grant (a refresh token spent, revoked, expired): retrying
@@ -57,11 +66,13 @@ impl ExchangeError {
             return "provider_unavailable";
         }
         match self {
-            ExchangeError::Fetch(_) | ExchangeError::ClientAuth | ExchangeError::Seal => {
-                "provider_unavailable"
-            }
+            ExchangeError::Fetch(_)
+            | ExchangeError::UserinfoFetch(_)
+            | ExchangeError::ClientAuth
+            | ExchangeError::Seal => "provider_unavailable",
             ExchangeError::Token(_) | ExchangeError::NoIdToken => "token_error",
             ExchangeError::Jwt(_) | ExchangeError::IdToken(_) => "bad_id_token",
+            ExchangeError::Userinfo(_) => "bad_userinfo",
         }
     }
 }
@@ -103,6 +114,33 @@ pub async fn token_request(
     Ok(token::parse_response(response.status, &response.body)?)
 }
 
+/// With `userinfo on`, the UserInfo endpoint's claims about `sub`, had with the access token.
+pub async fn userinfo(
+    provider: &Provider,
+    ready: &Ready,
+    access_token: &str,
+    sub: &str,
+) -> Result<Option<String>, ExchangeError> {
+    let endpoint = match &ready.metadata.userinfo_endpoint {
+        Some(endpoint) if provider.settings.userinfo => endpoint,
+        _ => return Ok(None),
+    };
+    let reach = provider
+        .reach()
+        .ok_or(ExchangeError::UserinfoFetch(FetchError::NoSsl))?;
+    let request = userinfo::request(endpoint, client::user_agent(), access_token)?;
+    let response = client::send(endpoint, &reach, "fetching UserInfo", &request)
+        .await
+        .map_err(ExchangeError::UserinfoFetch)?;
+    let content_type = response.header("content-type");
+    Ok(Some(userinfo::parse_response(
+        response.status,
+        content_type,
+        &response.body,
+        sub,
+    )?))
+}
+
 pub async fn run(
     provider: &Provider,
     ready: &Ready,
@@ -130,6 +168,7 @@ pub async fn run(
             nonce: &login.nonce,
         },
     )?;
+    let userinfo = userinfo(provider, ready, &tokens.access_token, &id.sub).await?;
     Ok(Session {
         sub: id.sub,
         sid: id.sid,
@@ -140,5 +179,6 @@ pub async fn run(
         refreshed: now,
         tokens_expire: tokens.expires_in.map_or(id.exp, |e| now.saturating_add(e)),
         ends: now + s.session_timeout as i64,
+        userinfo,
     })
 }

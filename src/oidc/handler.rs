@@ -38,8 +38,13 @@ pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
-    let Some(provider) = Module::location_conf(r).and_then(|l| l.oidc.provider.clone()) else {
+    let Some(lcf) = Module::location_conf(r) else {
         return Status::NGX_DECLINED.into();
+    };
+    let provider = match lcf.oidc.provider_for(r) {
+        Ok(Some(provider)) => provider,
+        Ok(None) => return Status::NGX_DECLINED.into(),
+        Err(()) => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     };
     let Some(ctx) = ctx::get_or_create(r) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;

@@ -15,19 +15,23 @@ pub mod variables;
 pub mod zone;
 
 use core::ffi::{c_char, c_void};
+use core::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
 use auth_core::oidc::seal::random_secret;
 use auth_core::oidc::Sealer;
-use ngx::ffi::{ngx_command_t, ngx_conf_t, NGX_LOG_EMERG, NGX_LOG_WARN};
+use ngx::ffi::{
+    ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_http_request_t, NGX_LOG_EMERG,
+    NGX_LOG_ERR, NGX_LOG_WARN,
+};
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 pub use exchange::Exchange;
 pub use handler::access_handler;
 pub use provider::{set_oidc_provider, start_all, Provider};
 
-use crate::conf::{args, done, readable_path, str_bytes, LocConf, Module};
+use crate::conf::{args, compile_complex_value, done, readable_path, str_bytes, LocConf, Module};
 use crate::log::Sink;
 
 /// `auth_oidc` of a location.
@@ -35,6 +39,8 @@ use crate::log::Sink;
 pub struct OidcConf {
     /// `None`: not set here; `Some(None)`: `off`.
     name: Option<Option<String>>,
+    /// A name with variables, evaluated per request.
+    name_cv: Option<NonNull<ngx_http_complex_value_t>>,
     /// Where the directive is.
     at: String,
     pub provider: Option<Rc<Provider>>,
@@ -44,9 +50,43 @@ impl OidcConf {
     pub fn merge(&mut self, prev: &OidcConf) {
         if self.name.is_none() {
             self.name = prev.name.clone();
+            self.name_cv = prev.name_cv;
             self.at = prev.at.clone();
             self.provider = prev.provider.clone();
         }
+    }
+
+    /// The provider of `r`: `None` when there is none, or the name evaluates to "" or "off";
+    /// `Err(())` when the name evaluates to no provider, which is logged.
+    pub fn provider_for(&self, r: &mut ngx_http_request_t) -> Result<Option<Rc<Provider>>, ()> {
+        let Some(cv) = self.name_cv else {
+            return Ok(self.provider.clone());
+        };
+        let value = crate::request::complex_value(r, cv.as_ptr()).ok_or(())?;
+        let name = str_bytes(&value);
+        if name.is_empty() || name == b"off" {
+            return Ok(None);
+        }
+        let found = Module::main_conf(r).and_then(|mcf| {
+            mcf.oidc_providers
+                .borrow()
+                .iter()
+                .find(|p| p.name.as_bytes() == name)
+                .cloned()
+        });
+        if found.is_none() {
+            crate::request::log(r).error(
+                NGX_LOG_ERR,
+                0,
+                format_args!(
+                    "auth_oidc: no oidc_provider \"{}\", the value of \"auth_oidc\" in {}",
+                    name.escape_ascii(),
+                    self.at
+                ),
+            );
+            return Err(());
+        }
+        Ok(found)
     }
 }
 
@@ -71,11 +111,15 @@ pub fn set_auth_oidc(cf: *mut ngx_conf_t, _: *mut ngx_command_t, c: *mut c_void)
         return c"is duplicate".as_ptr().cast_mut();
     }
     let result = (|| {
-        let name = crate::jwt::text(&args(cf)[1])?;
-        if name.contains('$') {
-            return Err("a provider named by variables is not supported yet".to_owned());
-        }
+        let arg = args(cf)[1];
+        let name = crate::jwt::text(&arg)?;
         lcf.oidc.at = position(cf);
+        if name.contains('$') {
+            let cv = compile_complex_value(cf, arg, false).ok_or("invalid value")?;
+            lcf.oidc.name_cv = NonNull::new(cv);
+            lcf.oidc.name = Some(None);
+            return Ok(());
+        }
         lcf.oidc.name = Some((name != "off").then(|| name.to_owned()));
         Ok(())
     })();

@@ -60,7 +60,10 @@ pub struct Settings {
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
     pub session_timeout: u64,
+    /// `userinfo on`: the UserInfo endpoint's claims are kept in the session.
+    pub userinfo: bool,
     pub ssl_trusted: Vec<u8>,
+    pub ssl_crl: Vec<u8>,
     /// Seconds for each exchange with the provider.
     pub timeout: u64,
     /// Where the block is.
@@ -87,7 +90,9 @@ impl Default for Settings {
             logout_token_hint: false,
             pkce: None,
             session_timeout: 8 * 60 * 60,
+            userinfo: false,
             ssl_trusted: Vec::new(),
+            ssl_crl: Vec::new(),
             timeout: 10,
             at: String::new(),
         }
@@ -322,12 +327,12 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             one()?;
             s.ssl_trusted = readable_path(cf, &values[0])?;
         }
-        b"userinfo" => {
-            if flag()? {
-                return Err("\"on\" is not supported yet".into());
-            }
+        b"userinfo" => s.userinfo = flag()?,
+        b"ssl_crl" => {
+            one()?;
+            s.ssl_crl = readable_path(cf, &values[0])?;
         }
-        b"session_store" | b"ssl_crl" => return Err("is not supported yet".into()),
+        b"session_store" => return Err("is not supported yet".into()),
         other => return Err(format!("unknown directive \"{}\"", other.escape_ascii())),
     }
     Ok(())
@@ -351,7 +356,11 @@ impl Provider {
                 url.host
             ));
         }
-        let ssl = ssl_context(cf, contexts, &self.settings.ssl_trusted)?;
+        let trust = crate::net::ssl::Trust {
+            trusted: self.settings.ssl_trusted.clone(),
+            crl: self.settings.ssl_crl.clone(),
+        };
+        let ssl = ssl_context(cf, contexts, &trust)?;
         self.reach.set(Some(Reach {
             ssl,
             resolver,
@@ -440,6 +449,11 @@ impl Provider {
         }
         let metadata = Metadata::parse(&self.settings.issuer, &response.body)
             .map_err(|err| format!("\"{url}\": {err}"))?;
+        if self.settings.userinfo && metadata.userinfo_endpoint.is_none() {
+            return Err(format!(
+                "\"{url}\" has no \"userinfo_endpoint\", which \"userinfo on\" needs"
+            ));
+        }
         let jwks = &metadata.jwks_uri;
         let response = client::get(jwks, &reach, "fetching keys")
             .await

@@ -12,7 +12,7 @@ use auth_core::oidc::{Sealer, Session};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO};
 use ngx::http::HttpModuleMainConf;
 
-use super::exchange::{token_request, ExchangeError, LEEWAY};
+use super::exchange::{token_request, userinfo, ExchangeError, LEEWAY};
 use super::provider::{Provider, Readiness, Ready};
 use super::zone::Claim;
 use crate::conf::Module;
@@ -181,6 +181,7 @@ async fn refresh(
     if tokens_expire <= now {
         return Err(ExchangeError::Token(TokenError::Missing("expires_in")));
     }
+    let userinfo = userinfo(provider, ready, &tokens.access_token, &old.sub).await?;
     Ok(Session {
         sub: old.sub.clone(),
         sid,
@@ -191,5 +192,6 @@ async fn refresh(
         refreshed: now,
         tokens_expire,
         ends: now.saturating_add(s.session_timeout as i64),
+        userinfo,
     })
 }

@@ -87,7 +87,9 @@ http_variable_get!(
 http_variable_get!(
     userinfo_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
-        set(request.as_mut(), v, None)
+        let r = request.as_mut();
+        let value = ctx::get(r).and_then(|c| c.oidc.borrow().session.as_ref()?.userinfo.clone());
+        set(r, v, value.as_ref().map(String::as_bytes))
     })
 );
 

@@ -50,6 +50,25 @@ sub ca {
         '-subj', "/CN=$name", '-keyout', "$Dir/$name.key", '-out', "$Dir/$name.crt");
 }
 
+# Two CRLs of the CA `ca`: `ca-empty.crl`, which revokes nothing, and `ca-revoked.crl`, which
+# revokes the certificate `$revoked`.
+sub crls {
+    my ($revoked) = @_;
+    open my $cnf, '>', "$Dir/crl.cnf" or die $!;
+    print $cnf "[ca]\ndefault_ca = d\n[d]\ndatabase = $Dir/crl.index\n"
+        . "crlnumber = $Dir/crl.number\ndefault_md = sha256\ndefault_crl_days = 2\n";
+    close $cnf;
+    open my $index, '>', "$Dir/crl.index" or die $!;
+    close $index;
+    open my $number, '>', "$Dir/crl.number" or die $!;
+    print $number "01\n";
+    close $number;
+    my @ca = ('-config', "$Dir/crl.cnf", '-keyfile', "$Dir/ca.key", '-cert', "$Dir/ca.crt");
+    run('openssl', 'ca', @ca, '-gencrl', '-out', "$Dir/ca-empty.crl");
+    run('openssl', 'ca', @ca, '-revoke', "$Dir/$revoked.crt");
+    run('openssl', 'ca', @ca, '-gencrl', '-out', "$Dir/ca-revoked.crl");
+}
+
 sub start {
     open my $null, '>', '/dev/null' or die $!;
     open my $saved, '>&', \*STDERR or die $!;
@@ -59,6 +78,7 @@ sub start {
     cert('idp', 'ca', 'DNS:idp.test,IP:127.0.0.1');
     cert('stranger', 'other-ca', 'DNS:idp.test,IP:127.0.0.1');
     cert('misnamed', 'ca', 'DNS:other.test');
+    crls('idp');
     open STDERR, '>&', $saved or die $!;
 
     $ENV{TEST_NGINX_PKI} = $Dir;

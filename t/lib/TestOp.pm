@@ -23,6 +23,19 @@ our $TlsPort = TestIdp::port(0);
 our $RpPort = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
 our $Issuer = "https://127.0.0.1:$TlsPort";
 $ENV{TEST_NGINX_OP_TLS_PORT} = $TlsPort;
+# A port for tests of the relying party over https.
+our $RpTlsPort = TestIdp::port(0);
+$ENV{TEST_NGINX_RP_TLS_PORT} = $RpTlsPort;
+
+# The provider's metadata as it would be if it took client_secret_post only, at
+# /post-only/.well-known/openid-configuration of the front: oidc-provider lists both methods.
+my $PostOnly = qq({"issuer":"$Issuer","authorization_endpoint":"$Issuer/auth",)
+    . qq("token_endpoint":"$Issuer/token","jwks_uri":"$Issuer/jwks",)
+    . qq("response_types_supported":["code"],"subject_types_supported":["public"],)
+    . qq("id_token_signing_alg_values_supported":["RS256"],)
+    . qq("code_challenge_methods_supported":["S256"],)
+    . qq("authorization_response_iss_parameter_supported":true,)
+    . qq("token_endpoint_auth_methods_supported":["client_secret_post"]});
 
 # The TLS front of the provider, for --- http_config.
 our $front = <<"_EOC_";
@@ -31,6 +44,10 @@ our $front = <<"_EOC_";
         ssl_certificate $Dir/idp.crt;
         ssl_certificate_key $Dir/idp.key;
         access_log logs/op_access.log;
+        location = /post-only/.well-known/openid-configuration {
+            default_type application/json;
+            return 200 '$PostOnly';
+        }
         location / {
             proxy_pass http://127.0.0.1:$Port;
             proxy_set_header X-Forwarded-Proto https;
@@ -55,11 +72,15 @@ $extra    }
 _EOC_
 }
 
+# A client of the provider; $callbacks: a path on the relying party, or a list of them, or of
+# absolute URIs.
 sub client {
-    my ($id, $callback, %extra) = @_;
+    my ($id, $callbacks, %extra) = @_;
     my $extra = join '', map { qq(,"$_":$extra{$_}) } sort keys %extra;
+    my $uris = join ',', map { m{^https?://} ? qq("$_") : qq("http://127.0.0.1:$RpPort$_") }
+        ref $callbacks ? @$callbacks : ($callbacks);
     return qq({"client_id":"$id","client_secret":"$id-secret",)
-        . qq("redirect_uris":["http://127.0.0.1:$RpPort$callback"],)
+        . qq("redirect_uris":[$uris],)
         . qq("post_logout_redirect_uris":["http://127.0.0.1:$RpPort/bye"]$extra});
 }
 
@@ -68,10 +89,12 @@ sub start {
     print $key join '', map { chr(int(rand(256))) } 1 .. 48;
     close $key;
     my $clients = join ',',
-        client('rp', '/oidc_callback',
+        client('rp', [map { "$_/oidc_callback" } '', qw(/short /big /info /var)],
             backchannel_logout_uri => qq("http://127.0.0.1:$RpPort/backchannel"),
             backchannel_logout_session_required => 'true'),
-        client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"');
+        client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"'),
+        client('rp-post', '/post/oidc_callback', token_endpoint_auth_method => '"client_secret_post"'),
+        client('rp-tls', "https://127.0.0.1:$RpTlsPort/tls/oidc_callback");
     open my $cfg, '>', "$Dir/op.json" or die $!;
     # A test file sets TEST_OP_ACCESS_TOKEN_TTL (seconds) before it uses TestOp for tokens
     # that expire soon.
@@ -80,7 +103,9 @@ sub start {
     $ttl .= qq("resource":"$ENV{TEST_OP_RESOURCE}","accessTokenClaims":["email"],) if $ENV{TEST_OP_RESOURCE};
     print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,$ttl)
         . qq("ca":"$Dir/ca.crt","jwks":) . jwks() . ','
-        . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]}}});
+        . qq("claims":{"bio":["bio"]},)
+        . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]},)
+        . qq("big":{"bio":") . ('a long story. ' x 400) . qq("}}});
     close $cfg;
     $Node = fork() // die "TestOp: fork: $!";
     if (!$Node) {
@@ -189,13 +214,18 @@ sub provider_logout {
 
 # Logs in as $user from $path of the relying party; returns the callback URL the provider
 # sent the browser to and the relying party's login cookie, without calling the callback.
+#
+# %opt: `base`, the relying party's scheme, host and port (http://127.0.0.1:$RpPort), and
+# `rewrite`, a function that may change the authorization request's URL before it is sent.
 sub authorize {
-    my ($path, $user) = @_;
-    my ($st, $head) = http('-H', quote('Accept: text/html'), quote("http://127.0.0.1:$RpPort$path"));
+    my ($path, $user, %opt) = @_;
+    my $base = $opt{base} // "http://127.0.0.1:$RpPort";
+    my ($st, $head) = http('-H', quote('Accept: text/html'), quote("$base$path"));
     die "TestOp: $path answered $st, not 302" unless $st == 302;
     my $login_cookie = set_cookies($head);
     my $jar = "$Dir/jar.$$." . int(rand(1e9));
     my $url = header($head, 'Location');
+    $url = $opt{rewrite}->($url) if $opt{rewrite};
     for my $step (1 .. 6) {
         my @form = $url =~ m{/interaction/}
             ? ('--data-urlencode', 'prompt=login', '--data-urlencode', "login=$user",
@@ -204,7 +234,7 @@ sub authorize {
         my ($s, $h) = http('-b', $jar, '-c', $jar, @form, quote($url));
         my $next = header($h, 'Location') // die "TestOp: $url answered $s without Location";
         $next = "$Issuer$next" if $next =~ m{^/};
-        if ($next =~ m{^http://127\.0\.0\.1:$RpPort/}) {
+        if (index($next, "$base/") == 0) {
             $LastJar = $jar;
             return ($next, $login_cookie);
         }
@@ -219,8 +249,8 @@ sub authorize {
 
 # A whole login: the session cookies, the status and Location of the callback's answer.
 sub login {
-    my ($path, $user) = @_;
-    my ($callback, $login_cookie) = authorize($path, $user);
+    my ($path, $user, %opt) = @_;
+    my ($callback, $login_cookie) = authorize($path, $user, %opt);
     my ($st, $head) = http('-H', quote("Cookie: $login_cookie"), quote($callback));
     return (set_cookies($head), $st, header($head, 'Location'), $callback, $login_cookie);
 }

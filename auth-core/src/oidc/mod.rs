@@ -15,6 +15,7 @@ pub mod pkce;
 pub mod seal;
 pub mod session;
 pub mod token;
+pub mod userinfo;
 
 pub use callback::{Callback, CallbackError};
 pub use login::{AuthRequest, Login};

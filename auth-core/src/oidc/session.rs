@@ -35,6 +35,8 @@ pub struct Session {
     /// When the session ends, whatever the tokens say: the login (or last refresh) plus
     /// `session_timeout`.
     pub ends: i64,
+    /// The UserInfo endpoint's claims as compact JSON, with `userinfo on`.
+    pub userinfo: Option<String>,
 }
 
 impl Session {
@@ -53,6 +55,7 @@ impl Session {
             .number(self.refreshed)
             .number(self.tokens_expire)
             .number(self.ends)
+            .optional(self.userinfo.as_deref())
             .finish();
         sealer.seal(&Session::context(provider), &plain)
     }
@@ -78,6 +81,8 @@ impl Session {
                 refreshed: r.number()?,
                 tokens_expire: r.number()?,
                 ends: r.number()?,
+                // Absent from the sessions of versions without UserInfo.
+                userinfo: if r.end() { None } else { r.optional()? },
             })
         })()
         .filter(|_| r.end())
@@ -127,6 +132,7 @@ mod tests {
             refreshed: 0,
             tokens_expire: 1_000,
             ends: 2_000,
+            userinfo: Some(r#"{"sub":"alice"}"#.into()),
         }
     }
 
@@ -149,6 +155,31 @@ mod tests {
         assert_eq!(
             Session::open(&Sealer::random().unwrap(), "idp", sealed.as_bytes(), 0),
             Err(SessionError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_session_sealed_without_userinfo_opens() {
+        let sealer = Sealer::random().unwrap();
+        let s = session();
+        let plain = Writer::new()
+            .text(&s.sub)
+            .optional(s.sid.as_deref())
+            .text(&s.id_token)
+            .optional(s.access_token.as_deref())
+            .optional(s.refresh_token.as_deref())
+            .number(s.started)
+            .number(s.refreshed)
+            .number(s.tokens_expire)
+            .number(s.ends)
+            .finish();
+        let sealed = sealer.seal(&Session::context("idp"), &plain).unwrap();
+        assert_eq!(
+            Session::open(&sealer, "idp", sealed.as_bytes(), 0),
+            Ok(Session {
+                userinfo: None,
+                ..session()
+            })
         );
     }
 

@@ -202,7 +202,11 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
             Some(source) => source,
             None => {
                 let ssl = if spec.url.https {
-                    match ssl_context(cf, &mcf.ssl_contexts, &trusted) {
+                    let trust = crate::net::ssl::Trust {
+                        trusted: trusted.clone(),
+                        crl: Vec::new(),
+                    };
+                    match ssl_context(cf, &mcf.ssl_contexts, &trust) {
                         Ok(ssl) => ssl,
                         Err(why) => {
                             fail(cf, &why);
@@ -292,19 +296,19 @@ pub fn add_zone(cf: &mut ngx_conf_t) -> Result<(), ()> {
     Ok(())
 }
 
-/// TLS contexts by trusted certificate file, one each per configuration.
-pub type SslContexts = RefCell<Vec<(Vec<u8>, *mut ngx_ssl_t)>>;
+/// TLS contexts by trusted certificate file and CRL file, one each per configuration.
+pub type SslContexts = RefCell<Vec<(ssl::Trust, *mut ngx_ssl_t)>>;
 
 pub(crate) fn ssl_context(
     cf: &mut ngx_conf_t,
     contexts: &SslContexts,
-    trusted: &[u8],
+    trust: &ssl::Trust,
 ) -> Result<*mut ngx_ssl_t, String> {
-    if let Some((_, ssl)) = contexts.borrow().iter().find(|(t, _)| t == trusted) {
+    if let Some((_, ssl)) = contexts.borrow().iter().find(|(t, _)| t == trust) {
         return Ok(*ssl);
     }
-    let ssl = ssl::client_context(cf, trusted)?;
-    contexts.borrow_mut().push((trusted.to_vec(), ssl));
+    let ssl = ssl::client_context(cf, trust)?;
+    contexts.borrow_mut().push((trust.clone(), ssl));
     Ok(ssl)
 }
 
