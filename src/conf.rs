@@ -234,6 +234,8 @@ pub struct MainConf {
     pub key_url_zone_size: Cell<usize>,
     /// The `oidc_provider` blocks.
     pub oidc_providers: RefCell<Vec<Rc<oidc::Provider>>>,
+    /// The `oidc_session_zone`s.
+    pub oidc_stores: RefCell<Vec<Rc<oidc::Store>>>,
     /// What seals session cookies: `oidc_session_key`, or a secret of the process.
     pub oidc_sealer: RefCell<Option<Rc<auth_core::oidc::Sealer>>>,
     /// Refreshes of all workers.
@@ -261,6 +263,7 @@ impl Default for MainConf {
             ssl_contexts: RefCell::default(),
             key_url_zone_size: Cell::new(0),
             oidc_providers: RefCell::default(),
+            oidc_stores: RefCell::default(),
             oidc_sealer: RefCell::default(),
             oidc_zone: Cell::new(None),
             oidc_refresh_waiters: Default::default(),
@@ -341,7 +344,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 25 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 26 + cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -457,6 +460,12 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         "oidc_session_key",
         NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE,
         oidc::set_oidc_session_key,
+        NGX_HTTP_MAIN_CONF_OFFSET
+    ),
+    command!(
+        "oidc_session_zone",
+        NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1,
+        oidc::set_oidc_session_zone,
         NGX_HTTP_MAIN_CONF_OFFSET
     ),
     command!(

@@ -135,8 +135,9 @@ qr/\[emerg\] .*"pkce": invalid value "maybe"; it must be "on" or "off" in \S+ngi
 
 
 
-=== TEST 9: what is not supported yet says so
+=== TEST 9: session_store names no oidc_session_zone
 --- http_config
+    oidc_session_zone zone=sessions:1m;
     oidc_provider idp {
         issuer https://127.0.0.1:9;
         client_id rp;
@@ -145,11 +146,42 @@ qr/\[emerg\] .*"pkce": invalid value "maybe"; it must be "on" or "off" in \S+ngi
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"session_store": is not supported yet in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"oidc_provider" "idp": session_store "keyval": no oidc_session_zone "keyval" in \S+nginx\.conf:\d+/
 
 
 
-=== TEST 10: ssl_crl with a file that is no CRL
+=== TEST 10: oidc_session_zone without zone=
+--- http_config
+    oidc_session_zone sessions:1m;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"oidc_session_zone": invalid parameter "sessions:1m"; it must be zone=name:size in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 11: an oidc_session_zone too small
+--- http_config
+    oidc_session_zone zone=sessions:4k;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"oidc_session_zone": zone "sessions" is too small; at least \d+k in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 12: a duplicate oidc_session_zone
+--- http_config
+    oidc_session_zone zone=sessions:1m;
+    oidc_session_zone zone=sessions:2m;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"oidc_session_zone": zone "sessions" is duplicate in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 13: ssl_crl with a file that is no CRL
 --- user_files
 >>> not.crl
 not a CRL
@@ -167,7 +199,7 @@ not a CRL
 
 
 
-=== TEST 11: a session key that is too short
+=== TEST 14: a session key that is too short
 --- user_files
 >>> short.key
 0123456789
@@ -180,7 +212,7 @@ qr/\[emerg\] .*"oidc_session_key": the secret has 11 bytes; at least 32 are requ
 
 
 
-=== TEST 12: a session key file that cannot be read
+=== TEST 15: a session key file that cannot be read
 --- http_config
     oidc_session_key /nonexistent/oidc.key;
 --- config
@@ -190,7 +222,7 @@ qr/\[emerg\] .*"oidc_session_key": cannot read "\/nonexistent\/oidc\.key": No su
 
 
 
-=== TEST 13: a Plus configuration starts; without oidc_session_key a warning says what it costs
+=== TEST 16: a Plus configuration starts; without oidc_session_key a warning says what it costs
 --- http_config
     oidc_provider my_idp {
         issuer        "https://127.0.0.1:9";

@@ -4,7 +4,6 @@
 
 use std::rc::Rc;
 
-use auth_core::oidc::cookie;
 use auth_core::oidc::logout::frontchannel_sid;
 use auth_core::oidc::Session;
 use ngx::ffi::{
@@ -25,8 +24,8 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     let query = String::from_utf8_lossy(str_bytes(&r.args)).into_owned();
     let sid = frontchannel_sid(&query, &s.issuer).or_else(|| {
         let sealer = Module::main_conf(r)?.oidc_sealer.borrow().clone()?;
-        let (value, _) = cookie::join(&cookies(r), &s.cookie_name)?;
-        Session::open(&sealer, &provider.name, value.as_bytes(), now)
+        let loaded = super::sessions::load(provider, &cookies(r), now)?.ok()?;
+        Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now)
             .ok()?
             .sid
     });

@@ -20,11 +20,10 @@ use super::backchannel;
 use super::bearer;
 use super::exchange::{self, Exchange};
 use super::frontchannel;
-use super::headers::{
-    add_header, cookies, is_https, origin, request_header, set_location, strip_cookies,
-};
+use super::headers::{cookies, origin, request_header, set_location, strip_cookies};
 use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
+use super::sessions::{self, set_cookie, SaveError};
 use crate::conf::{str_bytes, Module};
 use crate::ctx::{self, OidcCtx};
 use crate::net;
@@ -90,38 +89,50 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
     }
     let header = cookies(r);
-    if let Some((value, parts)) = cookie::join(&header, &s.cookie_name) {
-        match Session::open(&sealer, &provider.name, value.as_bytes(), now) {
-            Ok(session) if backchannel::ended(r, &provider, &session, now) => {
-                refused(
-                    r,
-                    "session_ended",
-                    format_args!("session ended: the provider logged it out"),
-                );
-            }
-            Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
-                Verdict::Admit(session, renewed) => {
-                    if let Some(sealed) = renewed {
-                        if set_session_cookies(r, &s.cookie_name, &sealed, parts).is_none() {
+    match sessions::load(&provider, &header, now) {
+        None => {}
+        Some(Err(why)) => refused(r, "bad_session", format_args!("session refused: {why}")),
+        Some(Ok(loaded)) => {
+            match Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now) {
+                Ok(session) if backchannel::ended(r, &provider, &session, now) => {
+                    refused(
+                        r,
+                        "session_ended",
+                        format_args!("session ended: the provider logged it out"),
+                    );
+                }
+                Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
+                    Verdict::Admit(session, renewed) => {
+                        if let Some(sealed) = renewed {
+                            let saved = sessions::save(
+                                r,
+                                &provider,
+                                &sealed,
+                                loaded.parts,
+                                loaded.key,
+                                session.ends,
+                            );
+                            if saved.is_err() {
+                                return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+                            }
+                        }
+                        set_ctx(r, |c| {
+                            c.session = Some(Rc::new(session));
+                            c.provider = Some(provider.name.clone());
+                        });
+                        if strip_cookies(r, &s.cookie_name).is_none() {
                             return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
                         }
+                        return Status::NGX_OK.into();
                     }
-                    set_ctx(r, |c| {
-                        c.session = Some(Rc::new(session));
-                        c.provider = Some(provider.name.clone());
-                    });
-                    if strip_cookies(r, &s.cookie_name).is_none() {
-                        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+                    Verdict::Wait => return Status::NGX_AGAIN.into(),
+                    Verdict::End(why) => {
+                        refused(r, "session_ended", format_args!("session ended: {why}"));
                     }
-                    return Status::NGX_OK.into();
+                },
+                Err(err) => {
+                    refused(r, "bad_session", format_args!("session refused: {err}"));
                 }
-                Verdict::Wait => return Status::NGX_AGAIN.into(),
-                Verdict::End(why) => {
-                    refused(r, "session_ended", format_args!("session ended: {why}"));
-                }
-            },
-            Err(err) => {
-                refused(r, "bad_session", format_args!("session refused: {err}"));
             }
         }
     }
@@ -219,29 +230,6 @@ fn ready(
             Err(NGX_HTTP_BAD_GATEWAY as ngx_int_t)
         }
     }
-}
-
-fn cookie_attributes(r: &ngx_http_request_t) -> &'static str {
-    if is_https(r) {
-        "; Path=/; HttpOnly; Secure; SameSite=Lax"
-    } else {
-        "; Path=/; HttpOnly; SameSite=Lax"
-    }
-}
-
-fn set_cookie(
-    r: &mut ngx_http_request_t,
-    name: &str,
-    value: &str,
-    max_age: Option<i64>,
-) -> Option<()> {
-    let mut line = format!("{name}={value}{}", cookie_attributes(r));
-    match max_age {
-        Some(0) => line.push_str("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
-        Some(age) => line.push_str(&format!("; Max-Age={age}")),
-        None => {}
-    }
-    add_header(r, "Set-Cookie", line.as_bytes()).map(|_| ())
 }
 
 fn redirect(r: &mut ngx_http_request_t, url: &str) -> ngx_int_t {
@@ -414,13 +402,24 @@ fn finish(
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     let before = cookie::join(&cookies(r), &s.cookie_name).map_or(0, |(_, n)| n);
-    if set_session_cookies(r, &s.cookie_name, &sealed, before).is_none() {
-        refused(
-            r,
-            "session_too_large",
-            format_args!("login failed: the session does not fit in {MAX_PARTS} cookies"),
-        );
-        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    match sessions::save(r, provider, &sealed, before, None, session.ends) {
+        Ok(()) => {}
+        Err(SaveError::TooLarge) => {
+            refused(
+                r,
+                "session_too_large",
+                format_args!("login failed: the session does not fit in {MAX_PARTS} cookies"),
+            );
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
+        Err(SaveError::Store) => {
+            request::log(r).error(
+                NGX_LOG_ERR,
+                0,
+                format_args!("auth_oidc: login failed: the session cannot be stored"),
+            );
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
     }
     request::log(r).error(
         NGX_LOG_INFO,
@@ -434,34 +433,6 @@ fn finish(
     redirect(r, &exchange.login.return_to)
 }
 
-/// Sets the session cookies of `sealed`, expiring the parts of the `before` cookies that it no
-/// longer needs; `None` when it does not fit.
-fn set_session_cookies(
-    r: &mut ngx_http_request_t,
-    name: &str,
-    sealed: &str,
-    before: usize,
-) -> Option<()> {
-    let parts = cookie::split(name, sealed)?;
-    for (name, value) in &parts {
-        set_cookie(r, name, value, None)?;
-    }
-    expire_parts(r, name, parts.len(), before)
-}
-
-/// Expires the parts `from..to` of a session cookie that a shorter one no longer has.
-fn expire_parts(r: &mut ngx_http_request_t, name: &str, from: usize, to: usize) -> Option<()> {
-    for i in from..to {
-        let part = if i == 0 {
-            name.to_owned()
-        } else {
-            format!("{name}_{i}")
-        };
-        set_cookie(r, &part, "", Some(0))?;
-    }
-    Some(())
-}
-
 fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     // First, as it may wait: nothing is answered yet when the handler runs again.
     let metadata = match provider.ready(r) {
@@ -471,15 +442,15 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     };
     let s = &provider.settings;
     let header = cookies(r);
+    let now = request::now();
     let id_token = Module::main_conf(r)
         .and_then(|m| m.oidc_sealer.borrow().clone())
         .and_then(|sealer| {
-            let (value, _) = cookie::join(&header, &s.cookie_name)?;
-            Session::open(&sealer, &provider.name, value.as_bytes(), request::now()).ok()
+            let loaded = sessions::load(provider, &header, now)?.ok()?;
+            Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()
         })
         .map(|session| session.id_token);
-    let parts = cookie::join(&header, &s.cookie_name).map_or(1, |(_, n)| n);
-    if expire_parts(r, &s.cookie_name, 0, parts.max(1)).is_none() {
+    if sessions::end(r, provider).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     // The provider needs an absolute URI, which it checks against the registered ones; a

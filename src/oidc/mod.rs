@@ -11,6 +11,8 @@ mod handler;
 mod headers;
 mod provider;
 mod refresh;
+mod sessions;
+mod store;
 pub mod variables;
 pub mod zone;
 
@@ -30,6 +32,7 @@ use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 pub use exchange::Exchange;
 pub use handler::access_handler;
 pub use provider::{set_oidc_provider, start_all, Provider};
+pub use store::{set_oidc_session_zone, Store};
 
 use crate::conf::{args, compile_complex_value, done, readable_path, str_bytes, LocConf, Module};
 use crate::log::Sink;
@@ -238,8 +241,12 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
             return Err(());
         }
     }
+    let stores = mcf.oidc_stores.borrow().clone();
     for provider in providers {
-        if let Err(why) = provider.prepare(cf, &mcf.ssl_contexts, resolver, resolver_timeout) {
+        let prepared = provider
+            .set_store(&stores)
+            .and_then(|()| provider.prepare(cf, &mcf.ssl_contexts, resolver, resolver_timeout));
+        if let Err(why) = prepared {
             Sink::Log(cf.log).error(
                 NGX_LOG_EMERG,
                 0,

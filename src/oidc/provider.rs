@@ -19,6 +19,7 @@ use ngx::ffi::{
 use ngx::http::HttpModuleMainConf;
 
 use super::position;
+use super::store::Store;
 use crate::conf::{args, parse_seconds, readable_path, str_bytes, Module};
 use crate::ctx;
 use crate::jwt::key_url::{cycle_log, shutting_down, ssl_context, SslContexts};
@@ -60,6 +61,8 @@ pub struct Settings {
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
     pub session_timeout: u64,
+    /// `session_store`: the `oidc_session_zone` that keeps the sessions.
+    pub session_store: Option<String>,
     /// `userinfo on`: the UserInfo endpoint's claims are kept in the session.
     pub userinfo: bool,
     pub ssl_trusted: Vec<u8>,
@@ -90,6 +93,7 @@ impl Default for Settings {
             logout_token_hint: false,
             pkce: None,
             session_timeout: 8 * 60 * 60,
+            session_store: None,
             userinfo: false,
             ssl_trusted: Vec::new(),
             ssl_crl: Vec::new(),
@@ -123,6 +127,7 @@ pub struct Provider {
     config_url: Url,
     pub settings: Settings,
     reach: Cell<Option<Reach>>,
+    store: RefCell<Option<Rc<Store>>>,
     state: RefCell<State>,
     waiters: Waiters,
 }
@@ -199,6 +204,7 @@ pub fn set_oidc_provider(
         config_url,
         settings: *settings,
         reach: Cell::new(None),
+        store: RefCell::new(None),
         state: RefCell::default(),
         waiters: Waiters::default(),
     }));
@@ -332,7 +338,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             one()?;
             s.ssl_crl = readable_path(cf, &values[0])?;
         }
-        b"session_store" => return Err("is not supported yet".into()),
+        b"session_store" => s.session_store = Some(one()?),
         other => return Err(format!("unknown directive \"{}\"", other.escape_ascii())),
     }
     Ok(())
@@ -373,6 +379,24 @@ impl Provider {
 
     pub fn reach(&self) -> Option<Reach> {
         self.reach.get()
+    }
+
+    /// The zone of `session_store`, if any.
+    pub fn store(&self) -> Option<Rc<Store>> {
+        self.store.borrow().clone()
+    }
+
+    /// Finds the zone that `session_store` names among `stores`.
+    pub fn set_store(&self, stores: &[Rc<Store>]) -> Result<(), String> {
+        let Some(name) = &self.settings.session_store else {
+            return Ok(());
+        };
+        let store = stores
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| format!("session_store \"{name}\": no oidc_session_zone \"{name}\""))?;
+        *self.store.borrow_mut() = Some(store.clone());
+        Ok(())
     }
 
     fn config_url(&self) -> &Url {

@@ -114,6 +114,25 @@ impl Session {
     }
 }
 
+/// A new random id for a session kept on the server.
+pub fn new_id() -> Result<[u8; 32], SealError> {
+    super::seal::random_secret()
+}
+
+/// A session id as its cookie carries it.
+pub fn id_text(id: &[u8; 32]) -> String {
+    URL_SAFE_NO_PAD.encode(id)
+}
+
+/// The session id of a cookie's value, if it is one.
+pub fn id_from_text(text: &str) -> Option<[u8; 32]> {
+    let mut id = [0u8; 32];
+    match URL_SAFE_NO_PAD.decode_slice(text, &mut id) {
+        Ok(32) if text.len() == 43 => Some(id),
+        _ => None,
+    }
+}
+
 /// Tokens are refreshed at most this many seconds before they expire.
 pub const MAX_REFRESH_MARGIN: i64 = 60;
 
@@ -181,6 +200,24 @@ mod tests {
                 ..session()
             })
         );
+    }
+
+    #[test]
+    fn ids_round_trip_and_nothing_else_is_one() {
+        let id = new_id().unwrap();
+        assert_ne!(id, new_id().unwrap());
+        let text = id_text(&id);
+        assert_eq!(text.len(), 43);
+        assert_eq!(id_from_text(&text), Some(id));
+        for bad in [
+            "",
+            "abc",
+            &text[1..],
+            &format!("{text}A"),
+            &text.replace(&text[..1], "+"),
+        ] {
+            assert_eq!(id_from_text(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -1,0 +1,157 @@
+//! Where a request's session lives: sealed in its cookies (split over several when large), or
+//! with `session_store` in a shared zone, the cookie holding a random id.
+
+use auth_core::oidc::cookie;
+use auth_core::oidc::session::{id_from_text, id_text, new_id};
+use ngx::ffi::{ngx_http_request_t, NGX_LOG_WARN};
+
+use super::headers::{add_header, cookies, is_https};
+use super::provider::Provider;
+use crate::request;
+
+/// A session as the request brought it.
+pub struct Loaded {
+    pub sealed: String,
+    /// The cookies it came in.
+    pub parts: usize,
+    /// Its id in the store.
+    pub key: Option<[u8; 32]>,
+}
+
+#[derive(Debug)]
+pub enum SaveError {
+    /// It does not fit in the cookies.
+    TooLarge,
+    /// The store has no room, or no random id could be made.
+    Store,
+}
+
+fn attributes(r: &ngx_http_request_t) -> &'static str {
+    if is_https(r) {
+        "; Path=/; HttpOnly; Secure; SameSite=Lax"
+    } else {
+        "; Path=/; HttpOnly; SameSite=Lax"
+    }
+}
+
+/// Adds `Set-Cookie` for `name`; `max_age` 0 expires it, `None` makes it last as long as the
+/// browser session.
+pub fn set_cookie(
+    r: &mut ngx_http_request_t,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+) -> Option<()> {
+    let mut line = format!("{name}={value}{}", attributes(r));
+    match max_age {
+        Some(0) => line.push_str("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+        Some(age) => line.push_str(&format!("; Max-Age={age}")),
+        None => {}
+    }
+    add_header(r, "Set-Cookie", line.as_bytes()).map(|_| ())
+}
+
+/// The request's session, still sealed: `None` without a session cookie, `Err` with the
+/// reason when its id names nothing in the store.
+pub fn load(provider: &Provider, header: &[u8], now: i64) -> Option<Result<Loaded, &'static str>> {
+    let (value, parts) = cookie::join(header, &provider.settings.cookie_name)?;
+    let Some(store) = provider.store() else {
+        return Some(Ok(Loaded {
+            sealed: value,
+            parts,
+            key: None,
+        }));
+    };
+    let Some(key) = id_from_text(&value) else {
+        return Some(Err("the session id is not valid"));
+    };
+    Some(match store.get(&key, now) {
+        Some(sealed) => String::from_utf8(sealed)
+            .map(|sealed| Loaded {
+                sealed,
+                parts,
+                key: Some(key),
+            })
+            .map_err(|_| "the stored session is not valid"),
+        None => Err("no such session in the store (ended, logged out or dropped)"),
+    })
+}
+
+/// Keeps `sealed`, which lasts until `until`: in the cookies (expiring the parts of the
+/// `before` cookies it no longer needs), or in the store under `key`, a new id when `None`.
+pub fn save(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    sealed: &str,
+    before: usize,
+    key: Option<[u8; 32]>,
+    until: i64,
+) -> Result<(), SaveError> {
+    let name = &provider.settings.cookie_name;
+    let Some(store) = provider.store() else {
+        let parts = cookie::split(name, sealed).ok_or(SaveError::TooLarge)?;
+        for (name, value) in &parts {
+            set_cookie(r, name, value, None).ok_or(SaveError::Store)?;
+        }
+        return expire_parts(r, name, parts.len(), before).ok_or(SaveError::Store);
+    };
+    let now = request::now();
+    let (key, new) = match key {
+        Some(key) => (key, false),
+        None => {
+            // A login: the id of an earlier session is not reused.
+            let header = cookies(r);
+            if let Some(old) = cookie::join(&header, name).and_then(|(v, _)| id_from_text(&v)) {
+                store.remove(&old);
+            }
+            (new_id().map_err(|_| SaveError::Store)?, true)
+        }
+    };
+    let dropped = store
+        .put(&key, sealed.as_bytes(), until, now)
+        .ok_or(SaveError::Store)?;
+    if dropped > 0 {
+        request::log(r).error(
+            NGX_LOG_WARN,
+            0,
+            format_args!(
+                "auth_oidc: oidc_session_zone \"{}\" is full: {dropped} session{} dropped",
+                store.name,
+                if dropped == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    if !new {
+        // The browser's cookie names the updated session already.
+        return Ok(());
+    }
+    set_cookie(r, name, &id_text(&key), None).ok_or(SaveError::Store)?;
+    expire_parts(r, name, 1, before).ok_or(SaveError::Store)
+}
+
+/// Ends the request's session: its cookies expired, and its entry in the store removed.
+pub fn end(r: &mut ngx_http_request_t, provider: &Provider) -> Option<()> {
+    let name = &provider.settings.cookie_name;
+    let header = cookies(r);
+    let joined = cookie::join(&header, name);
+    if let (Some(store), Some((value, _))) = (provider.store(), &joined) {
+        if let Some(key) = id_from_text(value) {
+            store.remove(&key);
+        }
+    }
+    let parts = joined.map_or(1, |(_, n)| n);
+    expire_parts(r, name, 0, parts.max(1))
+}
+
+/// Expires the parts `from..to` of a session cookie that a shorter one no longer has.
+fn expire_parts(r: &mut ngx_http_request_t, name: &str, from: usize, to: usize) -> Option<()> {
+    for i in from..to {
+        let part = if i == 0 {
+            name.to_owned()
+        } else {
+            format!("{name}_{i}")
+        };
+        set_cookie(r, &part, "", Some(0))?;
+    }
+    Some(())
+}
