@@ -92,49 +92,47 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     match sessions::load(&provider, &header, now) {
         None => {}
         Some(Err(why)) => refused(r, "bad_session", format_args!("session refused: {why}")),
-        Some(Ok(loaded)) => {
-            match Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now) {
-                Ok(session) if backchannel::ended(r, &provider, &session, now) => {
-                    refused(
-                        r,
-                        "session_ended",
-                        format_args!("session ended: the provider logged it out"),
-                    );
-                }
-                Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
-                    Verdict::Admit(session, renewed) => {
-                        if let Some(sealed) = renewed {
-                            let saved = sessions::save(
-                                r,
-                                &provider,
-                                &sealed,
-                                loaded.parts,
-                                loaded.key,
-                                session.ends,
-                            );
-                            if saved.is_err() {
-                                return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-                            }
-                        }
-                        set_ctx(r, |c| {
-                            c.session = Some(Rc::new(session));
-                            c.provider = Some(provider.name.clone());
-                        });
-                        if strip_cookies(r, &s.cookie_name).is_none() {
+        Some(Ok(loaded)) => match provider.open_session(&sealer, loaded.sealed.as_bytes(), now) {
+            Ok(session) if backchannel::ended(r, &provider, &session, now) => {
+                refused(
+                    r,
+                    "session_ended",
+                    format_args!("session ended: the provider logged it out"),
+                );
+            }
+            Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
+                Verdict::Admit(session, renewed) => {
+                    if let Some(sealed) = renewed {
+                        let saved = sessions::save(
+                            r,
+                            &provider,
+                            &sealed,
+                            loaded.parts,
+                            loaded.key,
+                            session.ends,
+                        );
+                        if saved.is_err() {
                             return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
                         }
-                        return Status::NGX_OK.into();
                     }
-                    Verdict::Wait => return Status::NGX_AGAIN.into(),
-                    Verdict::End(why) => {
-                        refused(r, "session_ended", format_args!("session ended: {why}"));
+                    set_ctx(r, |c| {
+                        c.session = Some(session);
+                        c.provider = Some(provider.name.clone());
+                    });
+                    if strip_cookies(r, &s.cookie_name).is_none() {
+                        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
                     }
-                },
-                Err(err) => {
-                    refused(r, "bad_session", format_args!("session refused: {err}"));
+                    return Status::NGX_OK.into();
                 }
+                Verdict::Wait => return Status::NGX_AGAIN.into(),
+                Verdict::End(why) => {
+                    refused(r, "session_ended", format_args!("session ended: {why}"));
+                }
+            },
+            Err(err) => {
+                refused(r, "bad_session", format_args!("session refused: {err}"));
             }
-        }
+        },
     }
 
     if !navigation(r) {

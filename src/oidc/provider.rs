@@ -3,6 +3,7 @@
 
 use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void};
+use core::num::NonZeroUsize;
 use core::ptr;
 use core::time::Duration;
 use std::rc::Rc;
@@ -10,7 +11,8 @@ use std::rc::Rc;
 use auth_core::http::Url;
 use auth_core::keys::{self, Key, KeyFormat};
 use auth_core::oidc::metadata::check_issuer;
-use auth_core::oidc::Metadata;
+use auth_core::oidc::opened::Opened;
+use auth_core::oidc::{Metadata, Sealer, Session, SessionError};
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_parse, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_http_request_t,
@@ -37,6 +39,8 @@ const RETRY_MIN: u64 = 5;
 const RETRY_MAX: u64 = 5 * 60;
 /// Waits allowed per request.
 const MAX_WAITS: u8 = 8;
+/// Sessions kept opened per worker and provider.
+const OPENED: NonZeroUsize = NonZeroUsize::new(512).unwrap();
 
 /// The directives of an `oidc_provider` block.
 pub struct Settings {
@@ -128,6 +132,8 @@ pub struct Provider {
     pub settings: Settings,
     reach: Cell<Option<Reach>>,
     store: RefCell<Option<Rc<Store>>>,
+    /// This worker's sessions opened recently.
+    opened: RefCell<Opened>,
     state: RefCell<State>,
     waiters: Waiters,
 }
@@ -205,6 +211,7 @@ pub fn set_oidc_provider(
         settings: *settings,
         reach: Cell::new(None),
         store: RefCell::new(None),
+        opened: RefCell::new(Opened::new(OPENED)),
         state: RefCell::default(),
         waiters: Waiters::default(),
     }));
@@ -379,6 +386,18 @@ impl Provider {
 
     pub fn reach(&self) -> Option<Reach> {
         self.reach.get()
+    }
+
+    /// The session sealed in `sealed`, opened once per worker while it is used.
+    pub fn open_session(
+        &self,
+        sealer: &Sealer,
+        sealed: &[u8],
+        now: i64,
+    ) -> Result<Rc<Session>, SessionError> {
+        self.opened
+            .borrow_mut()
+            .open(sealer, &self.name, sealed, now)
     }
 
     /// The zone of `session_store`, if any.

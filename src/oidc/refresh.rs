@@ -27,7 +27,7 @@ const POLL_MS: ngx::ffi::ngx_msec_t = 50;
 /// What the handler does with a session.
 pub enum Verdict {
     /// Admit with this session; `Some(sealed)`: a new one, to set as the cookie.
-    Admit(Session, Option<String>),
+    Admit(Rc<Session>, Option<String>),
     /// The request waits for a refresh of expired tokens.
     Wait,
     /// The session is over: why.
@@ -38,7 +38,7 @@ pub fn check(
     r: &mut ngx_http_request_t,
     provider: &Rc<Provider>,
     sealer: &Rc<Sealer>,
-    session: Session,
+    session: Rc<Session>,
     now: i64,
 ) -> Verdict {
     let Some(refresh_token) = session.refresh_token.clone() else {
@@ -69,14 +69,14 @@ pub fn check(
     };
     match claim {
         Claim::Done(value) => match Session::open(sealer, &provider.name, &value, now) {
-            Ok(new) => Verdict::Admit(new, String::from_utf8(value).ok()),
+            Ok(new) => Verdict::Admit(Rc::new(new), String::from_utf8(value).ok()),
             Err(_) if expired => Verdict::End("the refreshed session cannot be opened"),
             Err(_) => Verdict::Admit(session, None),
         },
         Claim::Refresh => {
             let task_provider = provider.clone();
             let task_sealer = sealer.clone();
-            let old = session.clone();
+            let old = (*session).clone();
             net::spawn("auth_oidc", async move {
                 run(&task_provider, &ready, &task_sealer, old, &id).await;
             });

@@ -42,9 +42,9 @@ pub fn split(name: &str, value: &str) -> Option<Vec<(String, String)>> {
 /// cookie is a bad session rather than none.
 pub fn join(header: &[u8], name: &str) -> Option<(String, usize)> {
     let first = get(header, name)?;
-    let parsed = first
-        .split_once('.')
-        .and_then(|(count, part)| Some((count.parse::<usize>().ok()?, part)));
+    // The count has at most two digits: the dot, if any, is within the first three bytes.
+    let dot = first.bytes().take(3).position(|c| c == b'.');
+    let parsed = dot.and_then(|i| Some((first[..i].parse::<usize>().ok()?, &first[i + 1..])));
     let Some((count, part)) = parsed.filter(|(n, _)| (2..=MAX_PARTS).contains(n)) else {
         return Some((first.to_owned(), 1));
     };
@@ -55,57 +55,82 @@ pub fn join(header: &[u8], name: &str) -> Option<(String, usize)> {
     Some((value, count))
 }
 
+/// The parts of `header` between semicolons.
+fn segments(header: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(header);
+    core::iter::from_fn(move || {
+        let h = rest?;
+        match memchr::memchr(b';', h) {
+            Some(i) => {
+                rest = Some(&h[i + 1..]);
+                Some(&h[..i])
+            }
+            None => {
+                rest = None;
+                Some(h)
+            }
+        }
+    })
+}
+
+/// The `name=value` pairs of a `Cookie` header, as bytes, without the blanks around them; a
+/// pair without `=` has an empty value. The searches for `;` and `=` are memchr's, over bytes:
+/// session cookies are kilobytes long.
+fn pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    segments(header).filter_map(move |pair| {
+        let start = pair.iter().position(|c| !blank(c))?;
+        let pair = &pair[start..];
+        let end = pair.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
+        let pair = &pair[..end];
+        Some(match memchr::memchr(b'=', pair) {
+            Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        })
+    })
+}
+
 /// The value of cookie `name` in a `Cookie` header; the first when it is there twice.
 pub fn get<'a>(header: &'a [u8], name: &str) -> Option<&'a str> {
-    let header = core::str::from_utf8(header).ok()?;
-    header.split(';').find_map(|pair| {
-        let (n, v) = pair.trim_start_matches([' ', '\t']).split_once('=')?;
-        (n == name).then_some(v.trim_end_matches([' ', '\t']))
-    })
+    let (_, value) = pairs(header).find(|(n, _)| *n == name.as_bytes())?;
+    core::str::from_utf8(value).ok()
 }
 
 /// The names of the cookies of `header` that begin with `prefix`.
 pub fn names_with_prefix<'a>(header: &'a [u8], prefix: &str) -> Vec<&'a str> {
-    let Ok(text) = core::str::from_utf8(header) else {
-        return Vec::new();
-    };
-    text.split(';')
-        .filter_map(|pair| {
-            pair.trim_start_matches([' ', '\t'])
-                .split_once('=')
-                .map(|(n, _)| n)
-        })
-        .filter(|n| n.starts_with(prefix))
+    pairs(header)
+        .filter(|(n, _)| n.starts_with(prefix.as_bytes()))
+        .filter_map(|(n, _)| core::str::from_utf8(n).ok())
         .collect()
 }
 
 /// The `Cookie` header without the cookies of `name`: `name` itself, its parts `name_N` and
 /// the logins `name_login_…`.
 pub fn strip(header: &[u8], name: &str) -> Vec<u8> {
-    let ours = |n: &str| {
+    let name = name.as_bytes();
+    let ours = |n: &[u8]| {
         n == name
             || n.strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix('_'))
+                .and_then(|rest| rest.strip_prefix(b"_"))
                 .is_some_and(|i| {
-                    !i.is_empty() && i.bytes().all(|c| c.is_ascii_digit())
-                        || i.starts_with("login_")
+                    !i.is_empty() && i.iter().all(u8::is_ascii_digit) || i.starts_with(b"login_")
                 })
     };
-    // As text, the searches for ';' and '=' are memchr's, not a loop over each byte.
-    let Ok(text) = core::str::from_utf8(header) else {
-        return header.to_vec();
-    };
     let mut out = Vec::with_capacity(header.len());
-    for pair in text.split(';') {
-        let trimmed = pair.trim_start_matches([' ', '\t', '\r', '\n']);
-        let n = trimmed.split_once('=').map_or(trimmed, |(n, _)| n);
-        if trimmed.is_empty() || ours(n) {
+    let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    for pair in segments(header) {
+        let Some(start) = pair.iter().position(|c| !blank(c)) else {
+            continue;
+        };
+        let trimmed = &pair[start..];
+        let n = memchr::memchr(b'=', trimmed).map_or(trimmed, |eq| &trimmed[..eq]);
+        if ours(n) {
             continue;
         }
         if !out.is_empty() {
             out.extend_from_slice(b"; ");
         }
-        out.extend_from_slice(trimmed.as_bytes());
+        out.extend_from_slice(trimmed);
     }
     out
 }

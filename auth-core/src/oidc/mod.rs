@@ -11,6 +11,7 @@ pub mod login;
 pub mod logout;
 pub mod logout_token;
 pub mod metadata;
+pub mod opened;
 pub mod pkce;
 pub mod seal;
 pub mod session;
