@@ -12,9 +12,9 @@ use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t,
     ngx_http_compile_complex_value, ngx_http_compile_complex_value_t, ngx_http_complex_value_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
-    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_int_t, ngx_module_t, ngx_parse_time,
-    ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE, NGX_CONF_BLOCK,
-    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_int_t, ngx_module_t, ngx_parse_size,
+    ngx_parse_time, ngx_pcalloc, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
+    NGX_CONF_BLOCK, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
     NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
@@ -614,6 +614,19 @@ pub fn args(cf: &ngx_conf_t) -> &'static [ngx_str_t] {
 }
 
 /// Compiles a directive argument, which may contain variables.
+/// A shared memory zone's size as `ngx_parse_size` reads it (`1m`, `64k`); `Err` with the
+/// least size nginx allows (8 pages) when it is invalid or below that.
+pub fn zone_size(text: &[u8]) -> Result<usize, usize> {
+    let mut value = ngx_str_t {
+        len: text.len(),
+        data: text.as_ptr().cast_mut(),
+    };
+    // SAFETY: value points to text, which ngx_parse_size only reads; ngx_pagesize is set at
+    // start.
+    let (size, min) = unsafe { (ngx_parse_size(&mut value), 8 * ngx::ffi::ngx_pagesize) };
+    usize::try_from(size).ok().filter(|&s| s >= min).ok_or(min)
+}
+
 pub fn compile_complex_value(
     cf: &mut ngx_conf_t,
     mut value: ngx_str_t,

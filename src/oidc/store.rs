@@ -8,13 +8,13 @@ use core::mem;
 use core::ptr;
 
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_int_t, ngx_pagesize, ngx_parse_size, ngx_shared_memory_add,
-    ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc_locked, ngx_slab_free_locked,
-    ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
+    ngx_command_t, ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock,
+    ngx_shmtx_unlock, ngx_slab_alloc_locked, ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t,
+    NGX_ERROR, NGX_OK,
 };
 use ngx::http::HttpModuleMainConf;
 
-use crate::conf::{args, done, str_bytes, Module};
+use crate::conf::{args, done, str_bytes, zone_size, Module};
 
 /// Places of the index per byte of the zone: sealed sessions take 2 to 4 KB each.
 const BYTES_PER_PLACE: usize = 1024;
@@ -68,21 +68,13 @@ pub fn set_oidc_session_zone(
             Some(i) if i > 0 => (&spec[..i], &spec[i + 1..]),
             _ => return Err(format!("invalid zone \"{}\"", spec.escape_ascii())),
         };
-        let mut value = ngx_str_t {
-            len: size.len(),
-            data: size.as_ptr().cast_mut(),
-        };
-        // SAFETY: value points into the directive's argument.
-        let size = unsafe { ngx_parse_size(&mut value) };
-        // SAFETY: reading the page size nginx found at start.
-        let min = 8 * unsafe { ngx_pagesize };
-        if size < 0 || (size as usize) < min {
-            return Err(format!(
+        let size = zone_size(size).map_err(|min| {
+            format!(
                 "zone \"{}\" is too small; at least {}k",
                 name.escape_ascii(),
                 min / 1024
-            ));
-        }
+            )
+        })?;
         let name = core::str::from_utf8(name)
             .map_err(|_| "invalid zone name".to_owned())?
             .to_owned();
@@ -97,7 +89,7 @@ pub fn set_oidc_session_zone(
         // this module, so that a reload finds the zone of the old configuration.
         let zone = unsafe {
             let tag = ptr::addr_of_mut!(crate::ngx_http_auth_rs_module).cast::<c_void>();
-            ngx_shared_memory_add(cf, &mut shm_name, size as usize, tag)
+            ngx_shared_memory_add(cf, &mut shm_name, size, tag)
         };
         if zone.is_null() {
             return Err("cannot add the zone".to_owned());

@@ -14,13 +14,12 @@ use auth_core::key_url::{Document, Schedule, DEFAULT_COOLDOWN};
 use auth_core::keys::{self, fingerprint, Key, KeyFormat};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_exiting, ngx_http_request_t, ngx_msec_t,
-    ngx_pagesize, ngx_parse_size, ngx_quit, ngx_ssl_t, ngx_str_t, ngx_terminate, NGX_LOG_EMERG,
-    NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
+    ngx_quit, ngx_ssl_t, ngx_terminate, NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::JwtConf;
-use crate::conf::{args, done, parse_seconds, readable_path, str_bytes, Module};
+use crate::conf::{args, done, parse_seconds, readable_path, str_bytes, zone_size, Module};
 use crate::ctx;
 use crate::log::Sink;
 use crate::net::client::{self, FetchError, Reach};
@@ -259,19 +258,14 @@ pub fn set_auth_jwt_key_url_zone(
         if mcf.key_url_zone_size.get() != 0 {
             return Err("is duplicate".to_owned());
         }
-        let mut value: ngx_str_t = args(cf)[1];
-        // SAFETY: value points to the directive's argument.
-        let size = unsafe { ngx_parse_size(&mut value) };
-        // SAFETY: reading the page size nginx found at start.
-        let min = 8 * unsafe { ngx_pagesize };
-        if size < 0 || (size as usize) < min {
-            return Err(format!(
+        let size = zone_size(str_bytes(&args(cf)[1])).map_err(|min| {
+            format!(
                 "invalid size \"{}\"; at least {}k",
                 str_bytes(&args(cf)[1]).escape_ascii(),
                 min / 1024
-            ));
-        }
-        mcf.key_url_zone_size.set(size as usize);
+            )
+        })?;
+        mcf.key_url_zone_size.set(size);
         Ok(())
     })();
     done(cf, result)
