@@ -194,7 +194,7 @@ not a CRL
 --- config
 --- must_die
 --- error_log eval
-[qr/\[emerg\] .*X509_LOOKUP_load_file\("\S+not\.crl"\) failed/,
+[qr/\[emerg\] .*(?:X509_LOOKUP_load_file\("\S+not\.crl"\)|cannot load CRL "\S+not\.crl": PEM_read_bio_X509_CRL\(\)) failed/,
  qr/\[emerg\] .*"oidc_provider" "idp": cannot load the CRL "\S+not\.crl" in \S+nginx\.conf:\d+/]
 
 
