@@ -278,6 +278,53 @@ fn claims() {
 }
 
 #[test]
+fn the_checked_members_among_others() {
+    let ok = format!(r#"{{"exp":{},"iss":"https://issuer.example""#, NOW + 100);
+    let h = r#"{"alg":"HS256","typ":"JWT","x":{"y":[1,{"z":null}]}}"#;
+    assert!(hs(h, &format!(r#"{ok},"aud":["web",7,{{"a":1}},"api"]}}"#)).is_ok());
+    for aud in ["7", "null", r#"{"api":1}"#, r#"[["api"]]"#] {
+        assert_eq!(
+            hs(h, &format!(r#"{ok},"aud":{aud}}}"#)).unwrap_err(),
+            JwtError::BadAudience,
+            "{aud}"
+        );
+    }
+    for claims in [
+        format!(r#"{ok},"aud":"api","o":{{"a":1,"a":2}}}}"#),
+        format!(r#"{ok},"aud":"api","aud":"web"}}"#),
+        format!(r#"{ok},"aud":"api","l":[{{"b":1,"b":2}}]}}"#),
+    ] {
+        assert_eq!(hs(h, &claims).unwrap_err().code(), "malformed", "{claims}");
+    }
+    let claims = format!(r#"{ok},"aud":"api"}}"#);
+    for header in [
+        r#"{"alg":"HS256","alg":"none"}"#,
+        r#"{"alg":"HS256","x":{"a":1,"a":2}}"#,
+        r#"{"alg":"HS256","kid":"k","kid":"k"}"#,
+    ] {
+        assert_eq!(
+            hs(header, &claims).unwrap_err().code(),
+            "malformed",
+            "{header}"
+        );
+    }
+
+    // Header and claims are built when asked for, whole.
+    let verified = hs(
+        r#"{"alg":"HS256","typ":"at+jwt","x":{"y":"z"}}"#,
+        &format!(r#"{ok},"aud":"api","sub":"alice","p":{{"q":[1,2]}}}}"#),
+    )
+    .unwrap();
+    assert_eq!(verified.exp, Some((NOW + 100) as f64));
+    assert_eq!(verified.claim("sub").unwrap(), "alice");
+    assert_eq!(verified.claim("p.q").unwrap()[1], 2);
+    assert_eq!(verified.header_field("typ").unwrap(), "at+jwt");
+    assert_eq!(verified.header_field("x.y").unwrap(), "z");
+    assert_eq!(verified.claims().len(), 5);
+    assert_eq!(verified.header().len(), 3);
+}
+
+#[test]
 fn header_rules() {
     let p = format!(
         r#"{{"exp":{},"iss":"https://issuer.example","aud":"api"}}"#,

@@ -219,7 +219,7 @@ fn verify_cached(
 
     let verified = Rc::new(verify(token, keys, policy, now)?);
     if let Some(digest) = digest {
-        let expires = match verified.claims.get("exp").and_then(|exp| exp.as_f64()) {
+        let expires = match verified.exp {
             Some(exp) => exp.floor() as i64,
             None => i64::MAX,
         };

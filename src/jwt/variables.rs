@@ -155,7 +155,7 @@ http_variable_get!(
         // SAFETY: data is the Path registered with the variable, in the configuration pool.
         let path = unsafe { &*(data as *const Path) };
         let value = with_verified(r, |t| {
-            let map = if path.header { &t.header } else { &t.claims };
+            let map = if path.header { t.header() } else { t.claims() };
             let (first, rest) = path.names.split_first()?;
             text(
                 rest.iter()
@@ -181,7 +181,10 @@ unsafe extern "C" fn remote_user_variable(
     let request = unsafe { &mut *r };
     let sub = guard::catch(|| {
         with_verified(request, |t| {
-            t.claims.get("sub")?.as_str().map(|s| s.as_bytes().to_vec())
+            t.claims()
+                .get("sub")?
+                .as_str()
+                .map(|s| s.as_bytes().to_vec())
         })
         .or_else(|| crate::oidc::variables::remote_user(request))
     })

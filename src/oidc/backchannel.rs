@@ -96,7 +96,7 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
         Ok(verified) => verified,
         Err(err) => return refuse(r, format_args!("{err}")),
     };
-    let logout = match logout_token::check(&verified.claims, now, LEEWAY as i64) {
+    let logout = match logout_token::check(verified.claims(), now, LEEWAY as i64) {
         Ok(logout) => logout,
         Err(err) => return refuse(r, format_args!("{err}")),
     };

@@ -61,7 +61,7 @@ pub fn verify(
     };
     let verified = jwt::verify(token, &ready.keys, &policy, now)?;
     // RFC 9068, 4: an ID token, or any other JWT of the provider, is not an access token.
-    let typ = verified.header.get("typ").and_then(Value::as_str);
+    let typ = verified.header().get("typ").and_then(Value::as_str);
     if !typ.is_some_and(|t| {
         t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
     }) {
@@ -69,11 +69,7 @@ pub fn verify(
     }
     let verified = Rc::new(verified);
     if let (Some(cache), Some(digest)) = (cache, digest) {
-        let expires = verified
-            .claims
-            .get("exp")
-            .and_then(Value::as_f64)
-            .map_or(now, |e| e as i64);
+        let expires = verified.exp.map_or(now, |e| e as i64);
         cache.with(|c| c.insert(digest, verified.clone(), now, expires));
     }
     request::debug(

@@ -38,7 +38,7 @@ fn claims(r: &ngx_http_request_t) -> Option<Rc<Map<String, Value>>> {
     }
     let map = match (&oidc.session, &oidc.bearer) {
         (Some(session), _) => Rc::new(session.claims()?),
-        (None, Some(bearer)) => Rc::new(bearer.claims.clone()),
+        (None, Some(bearer)) => Rc::new(bearer.claims().clone()),
         (None, None) => return None,
     };
     oidc.claims = Some(map.clone());
@@ -109,7 +109,7 @@ pub fn remote_user(r: &ngx_http_request_t) -> Option<Vec<u8>> {
     match (&oidc.session, &oidc.bearer) {
         (Some(session), _) => Some(session.sub.as_bytes().to_vec()),
         (None, Some(bearer)) => bearer
-            .claims
+            .claims()
             .get("sub")
             .and_then(Value::as_str)
             .map(|s| s.as_bytes().to_vec()),

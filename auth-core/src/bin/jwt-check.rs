@@ -109,8 +109,14 @@ fn main() -> ExitCode {
         Ok(verified) => {
             println!("valid");
             println!("alg: {}", verified.alg);
-            println!("header: {}", serde_json::Value::Object(verified.header));
-            println!("claims: {}", serde_json::Value::Object(verified.claims));
+            println!(
+                "header: {}",
+                serde_json::Value::Object(verified.header().clone())
+            );
+            println!(
+                "claims: {}",
+                serde_json::Value::Object(verified.claims().clone())
+            );
             ExitCode::SUCCESS
         }
         Err(err) => {

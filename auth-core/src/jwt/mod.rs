@@ -4,6 +4,9 @@
 mod alg;
 mod error;
 mod json;
+mod view;
+
+use std::cell::OnceCell;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -12,6 +15,7 @@ use serde_json::{Map, Value};
 pub use alg::{Alg, Family};
 pub use error::JwtError;
 pub(crate) use json::parse_object;
+use view::{Claims, Field};
 
 use crate::keys::Key;
 
@@ -33,24 +37,50 @@ pub struct Policy {
     pub require_exp: bool,
 }
 
-/// A token whose signature and claims were checked.
+/// A token whose signature and claims were checked. Its header and claims are built as JSON
+/// objects when first asked for: most requests need none of them.
 #[derive(Debug)]
 pub struct Verified {
     pub alg: Alg,
-    pub header: Map<String, Value>,
-    pub claims: Map<String, Value>,
+    /// The `exp` claim, when there is one.
+    pub exp: Option<f64>,
+    header_json: Vec<u8>,
     /// The decoded payload, as the token carried it.
     pub payload: Vec<u8>,
+    header: OnceCell<Map<String, Value>>,
+    claims: OnceCell<Map<String, Value>>,
 }
 
 impl Verified {
+    /// A token of these decoded parts, which must be JSON objects as `verify` checks them.
+    pub(crate) fn new(alg: Alg, exp: Option<f64>, header_json: Vec<u8>, payload: Vec<u8>) -> Self {
+        Verified {
+            alg,
+            exp,
+            header_json,
+            payload,
+            header: OnceCell::new(),
+            claims: OnceCell::new(),
+        }
+    }
+
+    pub fn header(&self) -> &Map<String, Value> {
+        self.header
+            .get_or_init(|| parse_object(&self.header_json).unwrap_or_default())
+    }
+
+    pub fn claims(&self) -> &Map<String, Value> {
+        self.claims
+            .get_or_init(|| parse_object(&self.payload).unwrap_or_default())
+    }
+
     /// A claim by name; a dotted name that is not itself a claim reaches into nested objects.
     pub fn claim(&self, name: &str) -> Option<&Value> {
-        lookup(&self.claims, name)
+        lookup(self.claims(), name)
     }
 
     pub fn header_field(&self, name: &str) -> Option<&Value> {
-        lookup(&self.header, name)
+        lookup(self.header(), name)
     }
 }
 
@@ -124,21 +154,20 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         return Err(JwtError::Malformed("token too long"));
     }
 
-    let token = core::str::from_utf8(token).map_err(|_| JwtError::Malformed("not ASCII"))?;
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let mut dots = memchr::memchr_iter(b'.', token);
+    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
         return Err(JwtError::Malformed("not three dot-separated parts"));
     };
+    let header_b64 = &token[..first];
+    let payload_b64 = &token[first + 1..second];
+    let signature_b64 = &token[second + 1..];
 
     let header_json = decode(header_b64).ok_or(JwtError::Malformed("header is not base64url"))?;
     let header =
-        parse_object(&header_json).ok_or(JwtError::Malformed("header is not a JSON object"))?;
+        view::header(&header_json).ok_or(JwtError::Malformed("header is not a JSON object"))?;
 
-    let alg_name = match header.get("alg") {
-        Some(Value::String(name)) => name.as_str(),
-        _ => return Err(JwtError::Malformed("header has no alg")),
+    let Some(alg_name) = header.alg.as_ref().and_then(Field::as_str) else {
+        return Err(JwtError::Malformed("header has no alg"));
     };
     let alg = alg_name
         .parse::<Alg>()
@@ -160,21 +189,24 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
             JwtError::AlgNotAllowed(shown)
         })?;
 
-    if let Some(crit) = header.get("crit") {
-        let understood = crit.as_array().is_some_and(|names| {
-            !names.is_empty()
-                && names
-                    .iter()
-                    .all(|n| n.as_str().is_some_and(|n| UNDERSTOOD_CRIT.contains(&n)))
-        });
+    if let Some(crit) = &header.crit {
+        let understood = match crit {
+            Field::Strs(names) => {
+                !names.is_empty()
+                    && names
+                        .iter()
+                        .all(|n| n.as_deref().is_some_and(|n| UNDERSTOOD_CRIT.contains(&n)))
+            }
+            _ => false,
+        };
         if !understood {
             return Err(JwtError::Malformed("unsupported crit header"));
         }
     }
 
-    let kid = match header.get("kid") {
+    let kid = match &header.kid {
         None => None,
-        Some(Value::String(kid)) => Some(kid.as_str()),
+        Some(Field::Str(kid)) => Some(&**kid),
         Some(_) => return Err(JwtError::Malformed("kid is not a string")),
     };
 
@@ -187,80 +219,77 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         return Err(JwtError::UnknownKey);
     }
 
-    let signature =
-        decode(signature_b64).ok_or(JwtError::Malformed("signature is not base64url"))?;
-    let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+    // The longest signature is RSA-8192's.
+    let mut signature = [0; 1024];
+    let signature = URL_SAFE_NO_PAD
+        .decode_slice(signature_b64, &mut signature)
+        .ok()
+        .map(|len| &signature[..len])
+        .ok_or(JwtError::Malformed("signature is not base64url"))?;
+    let message = &token[..second];
 
-    if !candidates.any(|key| key.verify(alg, message, &signature)) {
+    if !candidates.any(|key| key.verify(alg, message, signature)) {
         return Err(JwtError::BadSignature);
     }
+    drop(header);
 
     let payload = decode(payload_b64).ok_or(JwtError::Malformed("payload is not base64url"))?;
     let claims =
-        parse_object(&payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
+        view::claims(&payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
+    let exp = check_claims(&claims, policy, now)?;
+    drop(claims);
 
-    check_claims(&claims, policy, now)?;
-
-    Ok(Verified {
-        alg,
-        header,
-        claims,
-        payload,
-    })
+    Ok(Verified::new(alg, exp, header_json, payload))
 }
 
-fn decode(part: &str) -> Option<Vec<u8>> {
+fn decode(part: &[u8]) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(part).ok()
 }
 
-fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, JwtError> {
-    match claims.get(name) {
+fn numeric_date(field: &Option<Field>) -> Result<Option<f64>, JwtError> {
+    match field {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or(JwtError::Malformed("claim is not a NumericDate")),
+        Some(Field::Num(n)) => Ok(Some(*n)),
         Some(_) => Err(JwtError::Malformed("claim is not a NumericDate")),
     }
 }
 
-fn check_claims(claims: &Map<String, Value>, policy: &Policy, now: i64) -> Result<(), JwtError> {
+/// Checks the claims; their `exp`, if any.
+fn check_claims(claims: &Claims, policy: &Policy, now: i64) -> Result<Option<f64>, JwtError> {
     let now = now as f64;
     let leeway = policy.leeway as f64;
 
-    match numeric_date(claims, "exp")? {
+    let exp = numeric_date(&claims.exp)?;
+    match exp {
         Some(exp) if now >= exp + leeway => return Err(JwtError::Expired),
         None if policy.require_exp => return Err(JwtError::NoExpiry),
         _ => {}
     }
 
-    if let Some(nbf) = numeric_date(claims, "nbf")? {
+    if let Some(nbf) = numeric_date(&claims.nbf)? {
         if now + leeway < nbf {
             return Err(JwtError::NotYetValid);
         }
     }
 
     if !policy.issuers.is_empty() {
-        let iss = claims.get("iss").and_then(Value::as_str);
+        let iss = claims.iss.as_ref().and_then(Field::as_str);
         if !iss.is_some_and(|iss| policy.issuers.iter().any(|i| i == iss)) {
             return Err(JwtError::BadIssuer);
         }
     }
 
     if !policy.audiences.is_empty() {
-        let accepted = |aud: &Value| {
-            aud.as_str()
-                .is_some_and(|aud| policy.audiences.iter().any(|a| a == aud))
-        };
-        let ok = match claims.get("aud") {
-            Some(Value::Array(auds)) => auds.iter().any(accepted),
-            Some(aud) => accepted(aud),
-            None => false,
+        let accepted = |aud: &str| policy.audiences.iter().any(|a| a == aud);
+        let ok = match &claims.aud {
+            Some(Field::Strs(auds)) => auds.iter().flatten().any(|aud| accepted(aud)),
+            Some(Field::Str(aud)) => accepted(aud),
+            _ => false,
         };
         if !ok {
             return Err(JwtError::BadAudience);
         }
     }
 
-    Ok(())
+    Ok(exp)
 }
