@@ -162,6 +162,11 @@ my $cookie = TestOp::set_cookies($h);
 my ($s2, $h2) = ::get('/big/', "Cookie: a=1; $cookie; b=2");
 Test::More::is("$s2 " . TestOp::header($h2, 'X-User'), '200 big', 'they admit together');
 Test::More::is(TestOp::header($h2, 'X-Cookie'), 'a=1; b=2', 'and none reaches the backend');
+my @parts = split /; /, $cookie;
+($s2, $h2) = ::get('/big/', "Cookie: a=1; $parts[0]", map({ "Cookie: $_" } @parts[1 .. $#parts]),
+    'Cookie: b=2');
+Test::More::is("$s2 " . TestOp::header($h2, 'X-User'), '200 big', 'in a Cookie header each too');
+Test::More::unlike(TestOp::header($h2, 'X-Cookie'), qr/BIG_SESSION/, 'and none reaches the backend');
 (my $cut = $cookie) =~ s/; BIG_SESSION_1=[^;]*//;
 ($s2, $h2) = ::get('/big/', "Cookie: $cut", 'Accept: application/json');
 Test::More::is("$s2 " . TestOp::header($h2, 'X-Error'), '401 bad_session', 'one missing: refused');

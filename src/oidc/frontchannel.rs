@@ -24,7 +24,8 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     let query = String::from_utf8_lossy(str_bytes(&r.args)).into_owned();
     let sid = frontchannel_sid(&query, &s.issuer).or_else(|| {
         let sealer = Module::main_conf(r)?.oidc_sealer.borrow().clone()?;
-        let loaded = super::sessions::load(provider, &cookies(r), now)?.ok()?;
+        let header = cookies(r);
+        let loaded = super::sessions::load(provider, &header, now)?.ok()?;
         Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now)
             .ok()?
             .sid

@@ -1,6 +1,7 @@
 //! The headers auth_oidc reads and writes: request headers by name, cookies, `Set-Cookie` and
 //! `Location`.
 
+use core::ops::Deref;
 use core::ptr;
 
 use ngx::ffi::{ngx_http_request_t, ngx_list_part_t, ngx_list_push, ngx_str_t, ngx_table_elt_t};
@@ -45,16 +46,39 @@ pub fn request_header(r: &mut ngx_http_request_t, name: &str) -> Option<Vec<u8>>
         .map(|h| str_bytes(&h.value).to_vec())
 }
 
-/// Every `Cookie` header, joined as one.
-pub fn cookies(r: &mut ngx_http_request_t) -> Vec<u8> {
-    let mut out = Vec::new();
-    for h in request_headers(r, "Cookie") {
-        if !out.is_empty() {
-            out.extend_from_slice(b"; ");
+/// Every `Cookie` header, as one.
+pub enum Cookies {
+    /// The only one: its value, where nginx keeps it for the request, not copied.
+    One(ngx_str_t),
+    Joined(Vec<u8>),
+}
+
+impl Deref for Cookies {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Cookies::One(value) => str_bytes(value),
+            Cookies::Joined(value) => value,
         }
+    }
+}
+
+pub fn cookies(r: &mut ngx_http_request_t) -> Cookies {
+    let mut headers = request_headers(r, "Cookie");
+    let Some(first) = headers.next() else {
+        return Cookies::Joined(Vec::new());
+    };
+    let first = first.value;
+    let Some(second) = headers.next() else {
+        return Cookies::One(first);
+    };
+    let mut out = str_bytes(&first).to_vec();
+    for h in core::iter::once(second).chain(headers) {
+        out.extend_from_slice(b"; ");
         out.extend_from_slice(str_bytes(&h.value));
     }
-    out
+    Cookies::Joined(out)
 }
 
 /// Rewrites every `Cookie` header without the cookies of `name` (see `cookie::strip`).

@@ -1,6 +1,8 @@
 //! Where a request's session lives: sealed in its cookies (split over several when large), or
 //! with `session_store` in a shared zone, the cookie holding a random id.
 
+use std::borrow::Cow;
+
 use auth_core::oidc::cookie;
 use auth_core::oidc::session::{id_from_text, id_text, new_id};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_WARN};
@@ -10,8 +12,8 @@ use super::provider::Provider;
 use crate::request;
 
 /// A session as the request brought it.
-pub struct Loaded {
-    pub sealed: String,
+pub struct Loaded<'a> {
+    pub sealed: Cow<'a, str>,
     /// The cookies it came in.
     pub parts: usize,
     /// Its id in the store.
@@ -53,7 +55,11 @@ pub fn set_cookie(
 
 /// The request's session, still sealed: `None` without a session cookie, `Err` with the
 /// reason when its id names nothing in the store.
-pub fn load(provider: &Provider, header: &[u8], now: i64) -> Option<Result<Loaded, &'static str>> {
+pub fn load<'a>(
+    provider: &Provider,
+    header: &'a [u8],
+    now: i64,
+) -> Option<Result<Loaded<'a>, &'static str>> {
     let (value, parts) = cookie::join(header, &provider.settings.cookie_name)?;
     let Some(store) = provider.store() else {
         return Some(Ok(Loaded {
@@ -68,7 +74,7 @@ pub fn load(provider: &Provider, header: &[u8], now: i64) -> Option<Result<Loade
     Some(match store.get(&key, now) {
         Some(sealed) => String::from_utf8(sealed)
             .map(|sealed| Loaded {
-                sealed,
+                sealed: Cow::Owned(sealed),
                 parts,
                 key: Some(key),
             })

@@ -2,6 +2,8 @@
 //! (`NAME`, `NAME_1`, …), and the module's cookies are taken out of the `Cookie` header that
 //! the backend gets.
 
+use std::borrow::Cow;
+
 /// Bytes of value per cookie: browsers keep at least 4096 bytes for name, value and
 /// attributes.
 pub const MAX_PART: usize = 3800;
@@ -40,19 +42,19 @@ pub fn split(name: &str, value: &str) -> Option<Vec<(String, String)>> {
 /// it (to expire parts that a shorter value no longer needs); `None` without cookie `name`.
 /// A part missing, or a count out of range, gives a value that does not open, so that such a
 /// cookie is a bad session rather than none.
-pub fn join(header: &[u8], name: &str) -> Option<(String, usize)> {
+pub fn join<'a>(header: &'a [u8], name: &str) -> Option<(Cow<'a, str>, usize)> {
     let first = get(header, name)?;
     // The count has at most two digits: the dot, if any, is within the first three bytes.
     let dot = first.bytes().take(3).position(|c| c == b'.');
     let parsed = dot.and_then(|i| Some((first[..i].parse::<usize>().ok()?, &first[i + 1..])));
     let Some((count, part)) = parsed.filter(|(n, _)| (2..=MAX_PARTS).contains(n)) else {
-        return Some((first.to_owned(), 1));
+        return Some((Cow::Borrowed(first), 1));
     };
     let mut value = part.to_owned();
     for i in 1..count {
         value.push_str(get(header, &format!("{name}_{i}")).unwrap_or_default());
     }
-    Some((value, count))
+    Some((Cow::Owned(value), count))
 }
 
 /// The parts of `header` between semicolons.
@@ -116,7 +118,7 @@ pub fn strip(header: &[u8], name: &str) -> Vec<u8> {
                     !i.is_empty() && i.iter().all(u8::is_ascii_digit) || i.starts_with(b"login_")
                 })
     };
-    let mut out = Vec::with_capacity(header.len());
+    let mut out = Vec::new();
     let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
     for pair in segments(header) {
         let Some(start) = pair.iter().position(|c| !blank(c)) else {
@@ -148,7 +150,7 @@ mod tests {
     fn short_values_take_one_cookie() {
         let cookies = split("S", "abc").unwrap();
         assert_eq!(cookies, [("S".to_owned(), "abc".to_owned())]);
-        assert_eq!(join(&header(&cookies), "S"), Some(("abc".to_owned(), 1)));
+        assert_eq!(join(&header(&cookies), "S"), Some(("abc".into(), 1)));
     }
 
     #[test]
@@ -159,13 +161,16 @@ mod tests {
         assert!(cookies[0].1.starts_with("3."));
         assert_eq!(cookies[2].0, "S_2");
         assert!(cookies.iter().all(|(n, v)| n.len() + v.len() < 4000));
-        assert_eq!(join(&header(&cookies), "S"), Some((value.clone(), 3)));
+        assert_eq!(
+            join(&header(&cookies), "S"),
+            Some((value.clone().into(), 3))
+        );
         let missing = header(&cookies[..2]);
         let (cut, parts) = join(&missing, "S").unwrap();
         assert!(cut != value && parts == 3);
         assert!(split("S", &"x".repeat(MAX_PART * MAX_PARTS + 1)).is_none());
-        assert_eq!(join(b"S=1.abc", "S"), Some(("1.abc".to_owned(), 1)));
-        assert_eq!(join(b"S=99.abc", "S"), Some(("99.abc".to_owned(), 1)));
+        assert_eq!(join(b"S=1.abc", "S"), Some(("1.abc".into(), 1)));
+        assert_eq!(join(b"S=99.abc", "S"), Some(("99.abc".into(), 1)));
         assert_eq!(join(b"T=abc", "S"), None);
     }
 
