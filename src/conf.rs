@@ -613,7 +613,6 @@ pub fn args(cf: &ngx_conf_t) -> &'static [ngx_str_t] {
     unsafe { core::slice::from_raw_parts((*cf.args).elts.cast::<ngx_str_t>(), (*cf.args).nelts) }
 }
 
-/// Compiles a directive argument, which may contain variables.
 /// A shared memory zone's size as `ngx_parse_size` reads it (`1m`, `64k`); `Err` with the
 /// least size nginx allows (8 pages) when it is invalid or below that.
 pub fn zone_size(text: &[u8]) -> Result<usize, usize> {
@@ -627,6 +626,7 @@ pub fn zone_size(text: &[u8]) -> Result<usize, usize> {
     usize::try_from(size).ok().filter(|&s| s >= min).ok_or(min)
 }
 
+/// Compiles a directive argument, which may contain variables.
 pub fn compile_complex_value(
     cf: &mut ngx_conf_t,
     mut value: ngx_str_t,

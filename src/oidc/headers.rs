@@ -46,7 +46,7 @@ pub fn request_header(r: &mut ngx_http_request_t, name: &str) -> Option<Vec<u8>>
         .map(|h| str_bytes(&h.value).to_vec())
 }
 
-/// Every `Cookie` header, as one.
+/// The request's `Cookie` headers, as one.
 pub enum Cookies {
     /// The only one: its value, where nginx keeps it for the request, not copied.
     One(ngx_str_t),
@@ -64,6 +64,7 @@ impl Deref for Cookies {
     }
 }
 
+/// Every `Cookie` header of the request, joined only when there are several.
 pub fn cookies(r: &mut ngx_http_request_t) -> Cookies {
     let mut headers = request_headers(r, "Cookie");
     let Some(first) = headers.next() else {
