@@ -45,11 +45,21 @@ impl Field<'_> {
 }
 
 pub(super) fn header(json: &[u8]) -> Option<Header<'_>> {
-    serde_json::from_slice(json).ok()
+    read(json)
 }
 
 pub(super) fn claims(json: &[u8]) -> Option<Claims<'_>> {
-    serde_json::from_slice(json).ok()
+    read(json)
+}
+
+/// `json`, which must be one object and nothing after it, read for `T`'s members.
+fn read<'a, T: Wanted<'a>>(json: &'a [u8]) -> Option<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let wanted = (&mut deserializer)
+        .deserialize_map(WantedVisitor(PhantomData))
+        .ok()?;
+    deserializer.end().ok()?;
+    Some(wanted)
 }
 
 /// Reads an object's members: `keep` stores those it wants and says whether it took the value.
@@ -142,18 +152,6 @@ impl<'de, T: Wanted<'de>> Visitor<'de> for WantedVisitor<T> {
             None => Ok(false),
         })?;
         Ok(wanted)
-    }
-}
-
-impl<'de> Deserialize<'de> for Header<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(WantedVisitor(PhantomData))
-    }
-}
-
-impl<'de> Deserialize<'de> for Claims<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(WantedVisitor(PhantomData))
     }
 }
 
