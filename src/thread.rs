@@ -2,7 +2,6 @@
 //! worker goes on serving everyone else; the request resumes in the access phase when the
 //! check is done.
 
-use core::cell::Cell;
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
@@ -11,8 +10,7 @@ use auth_core::htpasswd::{PasswordHash, VerifyError};
 use ngx::ffi::{
     ngx_current_msec, ngx_event_t, ngx_event_timer_rbtree, ngx_http_request_t,
     ngx_http_run_posted_requests, ngx_log_t, ngx_msec_t, ngx_pcalloc, ngx_rbtree_delete,
-    ngx_rbtree_insert, ngx_thread_pool_t, ngx_thread_task_alloc, ngx_thread_task_post,
-    ngx_thread_task_t, NGX_LOG_ALERT,
+    ngx_rbtree_insert, ngx_thread_pool_t, ngx_thread_task_alloc, ngx_thread_task_t, NGX_LOG_ALERT,
 };
 use ngx::http::HttpModuleMainConf;
 use zeroize::Zeroizing;
@@ -21,6 +19,8 @@ use crate::conf::Module;
 use crate::ctx;
 use crate::guard::{self, Panic};
 use crate::log::Sink;
+
+mod turns;
 
 /// A password check handed to a thread pool, as the request context records it.
 pub enum PasswordCheck {
@@ -87,7 +87,7 @@ pub fn post(
 
     // SAFETY: the task and its ctx were just allocated; the request outlives the task because
     // `blocked` keeps nginx from freeing it until password_checked runs.
-    unsafe {
+    let turn = unsafe {
         let task = &mut *task;
         *task.ctx.cast::<*mut Job>() = job;
         task.handler = Some(check_password);
@@ -99,20 +99,25 @@ pub fn post(
         timer.log = (*r.connection).log;
         add_timer(timer, KEEPALIVE_MS);
 
-        if ngx_thread_task_post(pool, task) != 0 {
+        let Some(turn) = turns::submit(pool, task) else {
             delete_timer(timer);
             drop(Box::from_raw(job));
             return false;
-        }
+        };
 
         let main = &mut *r.main;
         main.set_blocked(main.blocked() + 1);
-    }
+        turn
+    };
     crate::request::debug(
         r,
         format_args!(
-            "auth_htpasswd: user \"{}\": password checked in a thread pool",
-            user.escape_ascii()
+            "auth_htpasswd: user \"{}\": password checked in a thread pool{}",
+            user.escape_ascii(),
+            match turn {
+                turns::Turn::Now => "",
+                turns::Turn::Later => ", after the checks before it",
+            }
         ),
     );
     r.set_aio(1);
@@ -122,34 +127,29 @@ pub fn post(
     true
 }
 
-#[repr(C)]
-struct SchedParam {
-    sched_priority: c_int,
-}
-
-extern "C" {
-    fn sched_setscheduler(pid: c_int, policy: c_int, param: *const SchedParam) -> c_int;
-}
-
-/// Linux's policy for threads that run only when a CPU has nothing else to do.
-const SCHED_IDLE: c_int = 5;
-
-thread_local! {
-    static IDLE: Cell<bool> = const { Cell::new(false) };
+/// Sets the calling thread's scheduling policy; failure leaves it as it was.
+fn set_policy(policy: c_int) {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: a plain system call on the calling thread (pid 0).
+    unsafe { libc::sched_setscheduler(0, policy, &param) };
 }
 
 /// Runs in a pool thread.
 unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
-    // Hash threads yield to the event loop: a flood of bcrypt logins must not slow every other
+    // The hash yields to the event loop: a flood of bcrypt logins must not slow every other
     // request of the worker, whose threads share its CPUs. SCHED_IDLE does that where nice 19
-    // still takes a share of the CPU from the worker.
-    if !IDLE.get() {
-        // SAFETY: a plain system call on the calling thread (pid 0); failure leaves the policy
-        // as it was.
-        unsafe { sched_setscheduler(0, SCHED_IDLE, &SchedParam { sched_priority: 0 }) };
-        IDLE.set(true);
-    }
+    // still takes a share of the CPU from the worker. The thread returns to the default policy
+    // before nginx takes the pool's locks again, which the worker takes too: a lock held by an
+    // idle thread waits behind every other busy one, and so would the worker.
+    set_policy(libc::SCHED_IDLE);
+    // SAFETY: as below.
+    unsafe { hash(data) };
+    set_policy(libc::SCHED_OTHER);
+}
 
+/// # Safety
+/// `data` is the task's ctx holding the job.
+unsafe fn hash(data: *mut c_void) {
     // SAFETY: data is the task's ctx holding the job, which only this thread touches until
     // the completion event runs.
     let job = unsafe { &mut **data.cast::<*mut Job>() };
@@ -234,6 +234,7 @@ unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
         let main = &mut *r.main;
         main.set_blocked(main.blocked() - 1);
         r.set_aio(0);
+        turns::next();
 
         let c = r.connection;
         if r.done() != 0 {

@@ -1,0 +1,83 @@
+# Slow password checks take turns at the thread pool: a worker hashes about one password per
+# CPU it may use at a time, and the others wait, in order, each for its own verdict.
+
+use FindBin;
+BEGIN { push @INC, "$FindBin::Bin/lib" }
+use Test::Nginx::Socket 'no_plan';
+use IO::Socket::INET;
+use MIME::Base64 qw(encode_base64);
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+
+# Two bcrypt users made now by the real tool, cost 10: about 60 ms a hash, so the logins of a
+# burst arrive while the first is hashed.
+our $users = `htpasswd -nbB -C 10 ann ann-pw` . `htpasswd -nbB -C 10 bob bob-pw`;
+die "htpasswd -B failed (apt-get install apache2-utils)" unless $users =~ /^ann:\$2y\$10\$/;
+
+# Sends one request per [user, password] at once, each on its own connection; their status
+# codes.
+sub burst {
+    my @socks = map {
+        my ($user, $password) = @$_;
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => server_port(), Proto => 'tcp')
+            or die "connect: $!";
+        my $auth = 'Authorization: Basic ' . encode_base64("$user:$password", '');
+        print {$s} "GET /p/index.html HTTP/1.0\r\nHost: localhost\r\n$auth\r\n\r\n";
+        $s;
+    } @_;
+    return join ' ', map {
+        local $/;
+        my $response = readline($_) // '';
+        $response =~ m{\AHTTP/1\.\d (\d{3})} ? $1 : 'none';
+    } @socks;
+}
+
+sub count_log {
+    my ($re) = @_;
+    open my $f, '<', server_root() . '/logs/error.log' or die "error.log: $!";
+    return scalar grep { /$re/ } <$f>;
+}
+
+# A worker pinned to one CPU hashes one password at a time. Under valgrind nginx runs without
+# a master and so unpinned.
+our $pinned = !$ENV{TEST_NGINX_USE_VALGRIND};
+
+master_on();
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: six different logins at once on a worker of one CPU: one hashed at a time, each its own verdict
+--- main_config
+    worker_cpu_affinity 01;
+--- http_config
+    auth_htpasswd_cache off;
+--- user_files eval
+[["users", $::users]]
+--- config
+    location /p/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_htpasswd "r";
+        auth_htpasswd_user_file $TEST_NGINX_HTML_DIR/users;
+    }
+--- log_level: debug
+--- init
+Test::More::is(
+    main::burst([ann => 'ann-pw'], [bob => 'wrong'], [ann => 'wrong'], [bob => 'bob-pw'],
+                [ann => 'wrong-2'], [bob => 'bob-pw']),
+    '200 401 401 200 401 200', 'TEST 1: every login gets its own verdict');
+Test::More::is(main::count_log(qr/password checked in a thread pool/), 5,
+    'TEST 1: five hashes, the last bob waits for the same check');
+SKIP: {
+    Test::More::skip('a worker without a master is not pinned', 1) unless $main::pinned;
+    Test::More::is(main::count_log(qr/password checked in a thread pool, after the checks before it/), 4,
+        'TEST 1: four waited for their turn');
+}
+--- request
+GET /p/index.html
+--- more_headers eval
+'Authorization: Basic ' . MIME::Base64::encode_base64('ann:ann-pw', '')
+--- error_code: 200
+--- error_log eval
+qr/user "ann": password checked in a thread pool/
