@@ -123,7 +123,7 @@ http_variable_get!(
     payload_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guard(request.log(), || {
         let r = request.as_mut();
-        let value = with_verified(r, |t| Some(t.payload.clone()));
+        let value = with_verified(r, |t| Some(t.payload().to_vec()));
         set(r, v, value.as_deref())
     })
 );

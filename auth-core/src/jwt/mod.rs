@@ -9,7 +9,7 @@ mod view;
 use std::cell::OnceCell;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use base64::{DecodeSliceError, Engine};
 use serde_json::{Map, Value};
 
 pub use alg::{Alg, Family};
@@ -44,34 +44,43 @@ pub struct Verified {
     pub alg: Alg,
     /// The `exp` claim, when there is one.
     pub exp: Option<f64>,
-    header_json: Vec<u8>,
-    /// The decoded payload, as the token carried it.
-    pub payload: Vec<u8>,
+    /// The decoded header, then the decoded payload: one allocation, made once the token has
+    /// passed every check.
+    parts: Vec<u8>,
+    payload_at: usize,
     header: OnceCell<Map<String, Value>>,
     claims: OnceCell<Map<String, Value>>,
 }
 
 impl Verified {
     /// A token of these decoded parts, which must be JSON objects as `verify` checks them.
-    pub(crate) fn new(alg: Alg, exp: Option<f64>, header_json: Vec<u8>, payload: Vec<u8>) -> Self {
+    pub(crate) fn new(alg: Alg, exp: Option<f64>, header_json: &[u8], payload: &[u8]) -> Self {
+        let mut parts = Vec::with_capacity(header_json.len() + payload.len());
+        parts.extend_from_slice(header_json);
+        parts.extend_from_slice(payload);
         Verified {
             alg,
             exp,
-            header_json,
-            payload,
+            parts,
+            payload_at: header_json.len(),
             header: OnceCell::new(),
             claims: OnceCell::new(),
         }
     }
 
+    /// The decoded payload, as the token carried it.
+    pub fn payload(&self) -> &[u8] {
+        &self.parts[self.payload_at..]
+    }
+
     pub fn header(&self) -> &Map<String, Value> {
         self.header
-            .get_or_init(|| parse_object(&self.header_json).unwrap_or_default())
+            .get_or_init(|| parse_object(&self.parts[..self.payload_at]).unwrap_or_default())
     }
 
     pub fn claims(&self) -> &Map<String, Value> {
         self.claims
-            .get_or_init(|| parse_object(&self.payload).unwrap_or_default())
+            .get_or_init(|| parse_object(self.payload()).unwrap_or_default())
     }
 
     /// A claim by name; a dotted name that is not itself a claim reaches into nested objects.
@@ -162,9 +171,12 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     let payload_b64 = &token[first + 1..second];
     let signature_b64 = &token[second + 1..];
 
-    let header_json = decode(header_b64).ok_or(JwtError::Malformed("header is not base64url"))?;
+    // Decoded on the stack, so that a refused token costs no allocation.
+    let (mut header_buf, mut header_spill) = ([0; 512], Vec::new());
+    let header_json = decode(header_b64, &mut header_buf, &mut header_spill)
+        .ok_or(JwtError::Malformed("header is not base64url"))?;
     let header =
-        view::header(&header_json).ok_or(JwtError::Malformed("header is not a JSON object"))?;
+        view::header(header_json).ok_or(JwtError::Malformed("header is not a JSON object"))?;
 
     let Some(alg_name) = header.alg.as_ref().and_then(Field::as_str) else {
         return Err(JwtError::Malformed("header has no alg"));
@@ -233,17 +245,27 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     }
     drop(header);
 
-    let payload = decode(payload_b64).ok_or(JwtError::Malformed("payload is not base64url"))?;
+    let (mut payload_buf, mut payload_spill) = ([0; 4096], Vec::new());
+    let payload = decode(payload_b64, &mut payload_buf, &mut payload_spill)
+        .ok_or(JwtError::Malformed("payload is not base64url"))?;
     let claims =
-        view::claims(&payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
+        view::claims(payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
     let exp = check_claims(&claims, policy, now)?;
     drop(claims);
 
     Ok(Verified::new(alg, exp, header_json, payload))
 }
 
-fn decode(part: &[u8]) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(part).ok()
+/// Decodes a base64url part into `buf`, or into `spill` when it does not fit.
+fn decode<'a>(part: &[u8], buf: &'a mut [u8], spill: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    match URL_SAFE_NO_PAD.decode_slice(part, buf) {
+        Ok(len) => Some(&buf[..len]),
+        Err(DecodeSliceError::OutputSliceTooSmall) => {
+            *spill = URL_SAFE_NO_PAD.decode(part).ok()?;
+            Some(spill)
+        }
+        Err(DecodeSliceError::DecodeError(_)) => None,
+    }
 }
 
 fn numeric_date(field: &Option<Field>) -> Result<Option<f64>, JwtError> {
