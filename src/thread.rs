@@ -34,7 +34,8 @@ pub enum PasswordCheck {
 
 struct Job {
     /// A timer, in the request pool, that keeps a worker shutting down after a reload from
-    /// exiting while the check runs: nginx waits only for requests that have timers.
+    /// exiting while the check runs or waits for its turn: nginx waits only for requests that
+    /// have timers. It is set again each time it expires.
     keepalive: *mut ngx_event_t,
     user: Vec<u8>,
     hash: PasswordHash,
@@ -96,6 +97,7 @@ pub fn post(
 
         let timer = &mut *keepalive;
         timer.handler = Some(keepalive_expired);
+        timer.data = r.connection.cast();
         timer.log = (*r.connection).log;
         add_timer(timer, KEEPALIVE_MS);
 
@@ -166,9 +168,13 @@ unsafe fn hash(data: *mut c_void) {
     }));
 }
 
-const KEEPALIVE_MS: ngx_msec_t = 60_000;
+const KEEPALIVE_MS: ngx_msec_t = 1000;
 
-extern "C" fn keepalive_expired(_ev: *mut ngx_event_t) {}
+unsafe extern "C" fn keepalive_expired(ev: *mut ngx_event_t) {
+    // SAFETY: ev is a job's keepalive, in the pool of a request that `blocked` keeps alive
+    // until password_checked deletes the timer.
+    unsafe { add_timer(&mut *ev, KEEPALIVE_MS) };
+}
 
 /// ngx_event_add_timer, which is inline in C.
 ///

@@ -14,6 +14,13 @@ $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 our $users = `htpasswd -nbB -C 10 ann ann-pw` . `htpasswd -nbB -C 10 bob bob-pw`;
 die "htpasswd -B failed (apt-get install apache2-utils)" unless $users =~ /^ann:\$2y\$10\$/;
 
+# A user whose hash takes seconds (cost 15 here, 13 under valgrind): longer than the timer that
+# keeps a worker waiting for the check at shutdown, which must be set again, not fire into
+# nothing.
+our $slow_cost = $ENV{TEST_NGINX_USE_VALGRIND} ? 13 : 15;
+our $slow = `htpasswd -nbB -C $slow_cost slow slow-pw`;
+die "htpasswd -B failed" unless $slow =~ /^slow:\$2y\$$slow_cost\$/;
+
 # Sends one request per [user, password] at once, each on its own connection; their status
 # codes.
 sub burst {
@@ -81,3 +88,30 @@ GET /p/index.html
 --- error_code: 200
 --- error_log eval
 qr/user "ann": password checked in a thread pool/
+
+
+
+=== TEST 2: a check that takes seconds outlasts the timer that keeps the worker for it
+--- http_config
+    auth_htpasswd_cache off;
+--- user_files eval
+[["users", $::slow]]
+--- config
+    location /p/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_htpasswd "r";
+        auth_htpasswd_user_file $TEST_NGINX_HTML_DIR/users;
+    }
+--- log_level: debug
+--- timeout: 60
+--- init
+Test::More::is(main::burst([slow => 'slow-pw'], [slow => 'wrong']), '200 401',
+    'TEST 2: both slow logins get their verdicts');
+--- request
+GET /p/index.html
+--- more_headers eval
+'Authorization: Basic ' . MIME::Base64::encode_base64('slow:slow-pw', '')
+--- error_code: 200
+--- no_error_log
+exited on signal
+[alert]
