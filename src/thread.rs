@@ -2,7 +2,7 @@
 //! worker goes on serving everyone else; the request resumes in the access phase when the
 //! check is done.
 
-use core::ffi::{c_int, c_void};
+use core::ffi::c_void;
 use core::ptr;
 
 use auth_core::cache::Digest;
@@ -20,6 +20,7 @@ use crate::ctx;
 use crate::guard::{self, Panic};
 use crate::log::Sink;
 
+pub mod policy;
 mod turns;
 
 /// A password check handed to a thread pool, as the request context records it.
@@ -129,24 +130,10 @@ pub fn post(
     true
 }
 
-/// Sets the calling thread's scheduling policy; failure leaves it as it was.
-fn set_policy(policy: c_int) {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: a plain system call on the calling thread (pid 0).
-    unsafe { libc::sched_setscheduler(0, policy, &param) };
-}
-
 /// Runs in a pool thread.
 unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
-    // The hash yields to the event loop: a flood of bcrypt logins must not slow every other
-    // request of the worker, whose threads share its CPUs. SCHED_IDLE does that where nice 19
-    // still takes a share of the CPU from the worker. The thread returns to the default policy
-    // before nginx takes the pool's locks again, which the worker takes too: a lock held by an
-    // idle thread waits behind every other busy one, and so would the worker.
-    set_policy(libc::SCHED_IDLE);
     // SAFETY: as below.
-    unsafe { hash(data) };
-    set_policy(libc::SCHED_OTHER);
+    policy::while_hashing(|| unsafe { hash(data) });
 }
 
 /// # Safety
