@@ -225,7 +225,9 @@ sub start_nginx {
     $RunningBlock = $block->name;
     if ($Valgrind) {
         my $suppress = -f 'valgrind.suppress' ? ' --suppressions=valgrind.suppress' : '';
-        $cmd = "valgrind -q --tool=memcheck --leak-check=full --show-possibly-lost=no"
+        # --fair-sched: threads take turns at valgrind's lock, so a thread pool hashing a
+        # password does not keep the event loop from reading the requests that follow.
+        $cmd = "valgrind -q --tool=memcheck --leak-check=full --show-possibly-lost=no --fair-sched=yes"
             . " --num-callers=50 --gen-suppressions=all$suppress"
             . " --log-file=$ServRoot/logs/valgrind.%p.log $cmd";
         # Without daemon mode, nginx stays in the foreground: a failed start is seen by its exit.
