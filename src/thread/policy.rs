@@ -8,15 +8,25 @@ use core::ffi::c_int;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use ngx::ffi::{ngx_core_conf_t, ngx_core_module, ngx_cycle_t, NGX_LOG_NOTICE};
+use ngx::http::HttpModuleMainConf;
 
+use crate::conf::Module;
 use crate::log::Sink;
 
 static IDLE_WHILE_HASHING: AtomicBool = AtomicBool::new(false);
+
+/// Whether the configuration checks passwords in a thread pool at all.
+fn hashes_in_pool(cycle: &ngx_cycle_t) -> bool {
+    Module::main_conf(cycle).is_some_and(|mcf| !mcf.thread_pool.get().is_null())
+}
 
 /// In the master, which forks the workers: RLIMIT_NICE is raised, if need be and if the
 /// master may, to what lets a worker return a thread to its own nice value
 /// (`worker_priority`), and no further.
 pub fn allow_return(cycle: &ngx_cycle_t) {
+    if !hashes_in_pool(cycle) {
+        return;
+    }
     // SAFETY: the core module's configuration is set before modules are initialised.
     let priority = unsafe {
         let ccf = (*cycle.conf_ctx.add(ngx_core_module.index)).cast::<ngx_core_conf_t>();
@@ -41,6 +51,9 @@ pub fn allow_return(cycle: &ngx_cycle_t) {
 /// In a worker, once: whether a thread of it can leave `SCHED_IDLE`, tried on a thread of its
 /// own; the hashes use `SCHED_IDLE` only if so.
 pub fn probe(cycle: &ngx_cycle_t) {
+    if !hashes_in_pool(cycle) {
+        return;
+    }
     let returns = std::thread::Builder::new()
         .name("auth-rs-probe".into())
         .spawn(|| set(libc::SCHED_IDLE) && set(libc::SCHED_OTHER))
