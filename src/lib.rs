@@ -49,29 +49,15 @@ pub static mut ngx_http_auth_rs_module: ngx_module_t = ngx_module_t {
     ctx: addr_of!(MODULE_CTX) as *mut c_void,
     commands: addr_of_mut!(conf::COMMANDS) as *mut _,
     type_: NGX_HTTP_MODULE as _,
-    init_module: Some(init_module),
     init_process: Some(init_process),
     ..ngx_module_t::default()
 };
-
-/// The master loads a configuration, before it forks workers.
-extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
-    // SAFETY: nginx passes the new cycle.
-    let cycle = unsafe { &*cycle };
-    #[cfg(nginx_threads)]
-    thread::policy::allow_return(cycle);
-    #[cfg(not(nginx_threads))]
-    let _ = cycle;
-    Status::NGX_OK.into()
-}
 
 /// A worker starts: it fetches the keys of auth_jwt_key_url and the providers' metadata.
 extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     // SAFETY: nginx passes the worker's cycle.
     let cycle = unsafe { &*cycle };
     let started = guard::catch(|| {
-        #[cfg(nginx_threads)]
-        thread::policy::probe(cycle);
         jwt::key_url::start_all(cycle);
         oidc::start_all(cycle);
     });

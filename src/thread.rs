@@ -20,7 +20,7 @@ use crate::ctx;
 use crate::guard::{self, Panic};
 use crate::log::Sink;
 
-pub mod policy;
+mod idle;
 mod turns;
 
 /// A password check handed to a thread pool, as the request context records it.
@@ -130,10 +130,23 @@ pub fn post(
     true
 }
 
+struct JobData(*mut c_void);
+
+// SAFETY: the job is touched by one thread at a time: the hashing thread, while the pool
+// thread that hands it over waits for it.
+unsafe impl Sync for JobData {}
+
+impl JobData {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}
+
 /// Runs in a pool thread.
 unsafe extern "C" fn check_password(data: *mut c_void, _log: *mut ngx_log_t) {
+    let job = JobData(data);
     // SAFETY: as below.
-    policy::while_hashing(|| unsafe { hash(data) });
+    idle::hash_at_idle_priority(|| unsafe { hash(job.get()) });
 }
 
 /// # Safety
