@@ -3,7 +3,7 @@
 use std::io;
 
 use auth_core::basic::parse_authorization;
-use auth_core::htpasswd::{Lookup, PasswordHash, VerifyError};
+use auth_core::htpasswd::{HashRef, Lookup, VerifyError};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -270,7 +270,7 @@ fn finished_check(r: &ngx_http_request_t) -> Result<Finished, ngx_int_t> {
 /// A password to check.
 struct Check<'a> {
     user: &'a [u8],
-    hash: &'a PasswordHash,
+    hash: HashRef<'a>,
     password: &'a [u8],
     /// What identifies the same check for another request: file, version, user, password.
     flight: [&'a [u8]; 4],

@@ -6,7 +6,7 @@ use core::ffi::c_void;
 use core::ptr;
 
 use auth_core::cache::Digest;
-use auth_core::htpasswd::{PasswordHash, VerifyError};
+use auth_core::htpasswd::{HashRef, PasswordHash, VerifyError};
 use ngx::ffi::{
     ngx_current_msec, ngx_event_t, ngx_event_timer_rbtree, ngx_http_request_t,
     ngx_http_run_posted_requests, ngx_log_t, ngx_msec_t, ngx_pcalloc, ngx_rbtree_delete,
@@ -54,7 +54,7 @@ pub fn post(
     r: &mut ngx_http_request_t,
     pool: *mut ngx_thread_pool_t,
     user: &[u8],
-    hash: &PasswordHash,
+    hash: HashRef,
     password: &[u8],
     flight: Digest,
 ) -> bool {
@@ -78,7 +78,7 @@ pub fn post(
     let job = Box::into_raw(Box::new(Job {
         keepalive,
         user: user.to_vec(),
-        hash: hash.clone(),
+        hash: hash.to_owned(),
         password: Zeroizing::new(password.to_vec()),
         verdict: None,
         panic: None,

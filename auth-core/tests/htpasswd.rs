@@ -197,3 +197,51 @@ fn parse_single_hash() {
         Err(HashError::Malformed("{SSHA}"))
     ));
 }
+
+#[test]
+fn many_users_each_with_their_own_hash() {
+    let mut data = String::from("# 20,000 users, names that are prefixes of one another\n");
+    for i in 0..20_000 {
+        data.push_str(&format!("u{i}:{{PLAIN}}pw{i}\n"));
+    }
+    data.push_str("u1:{PLAIN}second\nbroken:$apr1$x\n");
+    let (file, warnings) = Htpasswd::parse(data.as_bytes());
+    assert_eq!(file.len(), 20_001);
+    assert_eq!(
+        warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+        [20_002, 20_003]
+    );
+    for i in [0, 1, 10, 100, 1_000, 19_999] {
+        let hash = file.get(format!("u{i}").as_bytes()).unwrap();
+        assert_eq!(hash.verify(format!("pw{i}").as_bytes()), Ok(true), "u{i}");
+        assert_eq!(hash.verify(b"pw"), Ok(false), "u{i}");
+    }
+    assert!(matches!(file.lookup(b"u20000"), Lookup::Unknown));
+    assert!(matches!(file.lookup(b"u"), Lookup::Unknown));
+    assert!(matches!(
+        file.lookup(b"broken"),
+        Lookup::Unusable { line: 20_003 }
+    ));
+    assert_eq!(file.decoy().unwrap().verify(b"pw0"), Ok(true));
+}
+
+#[test]
+fn a_hash_of_its_own_outlives_the_file() {
+    let (file, _) = Htpasswd::parse(ALL_FORMATS);
+    let owned: Vec<_> = [
+        "plain",
+        "ssha",
+        "apr1",
+        "bcrypt",
+        "sha256-rounds",
+        "yescrypt",
+    ]
+    .iter()
+    .map(|user| file.get(user.as_bytes()).unwrap().to_owned())
+    .collect();
+    drop(file);
+    for hash in owned {
+        assert_eq!(hash.verify(b"s3cret-pw"), Ok(true), "{hash:?}");
+        assert_eq!(hash.verify(b"s3cret-pW"), Ok(false), "{hash:?}");
+    }
+}

@@ -32,70 +32,135 @@ pub enum VerifyError {
     Internal,
 }
 
-/// A password hash, parsed once when the file is loaded.
+/// A hash's scheme, which says how its prepared bytes read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scheme {
+    /// `{PLAIN}password`: the password.
+    Plain,
+    /// `{SHA}base64(sha1(password))`: the digest.
+    Sha1,
+    /// `{SSHA}base64(sha1(password + salt) + salt)`: the digest, then the salt.
+    Ssha,
+    /// `$apr1$` and `$1$`: the salt, then the 22-character checksum.
+    Apr1,
+    Md5Crypt,
+    /// `$2a$`, `$2b$`, `$2y$`: the text.
+    Bcrypt,
+    /// `$5$` and `$6$`: the text.
+    Sha256Crypt,
+    Sha512Crypt,
+    /// Traditional DES, yescrypt and the rest of the C library's crypt: the text and a NUL.
+    Crypt(libcrypt::Scheme),
+}
+
+/// A password hash in an htpasswd file, parsed once when the file is loaded into the bytes
+/// its check reads.
+#[derive(Clone, Copy)]
+pub struct HashRef<'a> {
+    scheme: Scheme,
+    data: &'a [u8],
+}
+
+/// A hash of its own, for a check that outlives the file's borrow.
 #[derive(Clone)]
-pub enum PasswordHash {
-    /// `{PLAIN}password`
-    Plain(Zeroizing<Box<[u8]>>),
-    /// `{SHA}base64(sha1(password))`
-    Sha1([u8; 20]),
-    /// `{SSHA}base64(sha1(password + salt) + salt)`
-    Ssha { digest: [u8; 20], salt: Box<[u8]> },
-    /// `$apr1$` and `$1$`
-    Md5Crypt(md5crypt::Md5Crypt),
-    /// `$2a$`, `$2b$`, `$2y$`
-    Bcrypt(Box<str>),
-    /// `$5$` and `$6$`
-    ShaCrypt(Box<str>),
-    /// Traditional DES, yescrypt and whatever else the C library's crypt accepts.
-    Crypt(libcrypt::CryptHash),
+pub struct PasswordHash {
+    scheme: Scheme,
+    data: Zeroizing<Box<[u8]>>,
 }
 
 impl PasswordHash {
     pub fn parse(hash: &[u8]) -> Result<Self, HashError> {
-        if let Some(plain) = hash.strip_prefix(b"{PLAIN}") {
-            return Ok(Self::Plain(Zeroizing::new(plain.into())));
-        }
+        let mut data = Zeroizing::new(Vec::new());
+        let scheme = prepare(hash, &mut data)?;
+        Ok(Self {
+            scheme,
+            data: Zeroizing::new(core::mem::take(&mut *data).into_boxed_slice()),
+        })
+    }
 
-        if let Some(encoded) = hash.strip_prefix(b"{SHA}") {
-            let digest = BASE64
+    pub fn as_ref(&self) -> HashRef<'_> {
+        HashRef {
+            scheme: self.scheme,
+            data: &self.data,
+        }
+    }
+
+    pub fn verify(&self, password: &[u8]) -> Result<bool, VerifyError> {
+        self.as_ref().verify(password)
+    }
+
+    pub fn scheme(&self) -> &'static str {
+        self.as_ref().scheme()
+    }
+}
+
+/// Appends the bytes `hash`'s check reads to `out`, which is left as it was on error.
+pub(super) fn prepare(hash: &[u8], out: &mut Vec<u8>) -> Result<Scheme, HashError> {
+    let len = out.len();
+    let prepared = prepare_unchecked(hash, out);
+    if prepared.is_err() {
+        out.truncate(len);
+    }
+    prepared
+}
+
+fn prepare_unchecked(hash: &[u8], out: &mut Vec<u8>) -> Result<Scheme, HashError> {
+    if let Some(plain) = hash.strip_prefix(b"{PLAIN}") {
+        out.extend_from_slice(plain);
+        return Ok(Scheme::Plain);
+    }
+
+    if let Some(encoded) = hash.strip_prefix(b"{SHA}") {
+        let mut digest = [0u8; 24];
+        match BASE64.decode_slice(encoded, &mut digest) {
+            Ok(20) => out.extend_from_slice(&digest[..20]),
+            _ => return Err(HashError::Malformed("{SHA}")),
+        }
+        return Ok(Scheme::Sha1);
+    }
+
+    if let Some(encoded) = hash.strip_prefix(b"{SSHA}") {
+        let decoded = Zeroizing::new(
+            BASE64
                 .decode(encoded)
-                .ok()
-                .and_then(|d| <[u8; 20]>::try_from(d).ok())
-                .ok_or(HashError::Malformed("{SHA}"))?;
-            return Ok(Self::Sha1(digest));
+                .map_err(|_| HashError::Malformed("{SSHA}"))?,
+        );
+        if decoded.len() <= 20 {
+            return Err(HashError::Malformed("{SSHA}"));
         }
+        out.extend_from_slice(&decoded);
+        return Ok(Scheme::Ssha);
+    }
 
-        if let Some(encoded) = hash.strip_prefix(b"{SSHA}") {
-            let mut decoded = BASE64
-                .decode(encoded)
-                .map_err(|_| HashError::Malformed("{SSHA}"))?;
-            if decoded.len() <= 20 {
-                return Err(HashError::Malformed("{SSHA}"));
-            }
-            let salt = decoded.split_off(20).into_boxed_slice();
-            let digest = decoded.try_into().expect("split at 20");
-            return Ok(Self::Ssha { digest, salt });
-        }
+    let text = core::str::from_utf8(hash).map_err(|_| HashError::Unsupported)?;
 
-        let text = core::str::from_utf8(hash).map_err(|_| HashError::Unsupported)?;
+    if text.starts_with("$apr1$") || text.starts_with("$1$") {
+        return md5crypt::prepare(text, out);
+    }
 
-        if text.starts_with("$apr1$") || text.starts_with("$1$") {
-            return md5crypt::Md5Crypt::parse(text).map(Self::Md5Crypt);
-        }
+    if ["$2a$", "$2b$", "$2y$"].iter().any(|p| text.starts_with(p)) {
+        text.parse::<bcrypt::HashParts>()
+            .map_err(|_| HashError::Malformed("bcrypt"))?;
+        out.extend_from_slice(hash);
+        return Ok(Scheme::Bcrypt);
+    }
 
-        if ["$2a$", "$2b$", "$2y$"].iter().any(|p| text.starts_with(p)) {
-            return text
-                .parse::<bcrypt::HashParts>()
-                .map(|_| Self::Bcrypt(text.into()))
-                .map_err(|_| HashError::Malformed("bcrypt"));
-        }
+    if text.starts_with("$5$") || text.starts_with("$6$") {
+        check_sha_crypt(text)?;
+        out.extend_from_slice(hash);
+        return Ok(if text.starts_with("$5$") {
+            Scheme::Sha256Crypt
+        } else {
+            Scheme::Sha512Crypt
+        });
+    }
 
-        if text.starts_with("$5$") || text.starts_with("$6$") {
-            return parse_sha_crypt(text).map(Self::ShaCrypt);
-        }
+    libcrypt::prepare(text, out).map(Scheme::Crypt)
+}
 
-        libcrypt::CryptHash::parse(text).map(Self::Crypt)
+impl<'a> HashRef<'a> {
+    pub(super) fn new(scheme: Scheme, data: &'a [u8]) -> Self {
+        Self { scheme, data }
     }
 
     /// Checks `password` in time independent of where it differs from the hashed one.
@@ -104,52 +169,69 @@ impl PasswordHash {
             return Ok(false);
         }
 
-        Ok(match self {
-            Self::Plain(plain) => bool::from(plain.as_ref().ct_eq(password)),
-            Self::Sha1(digest) => bool::from(Sha1::digest(password).as_slice().ct_eq(digest)),
-            Self::Ssha { digest, salt } => {
+        let text = || core::str::from_utf8(self.data).map_err(|_| VerifyError::Internal);
+        Ok(match self.scheme {
+            Scheme::Plain => bool::from(self.data.ct_eq(password)),
+            Scheme::Sha1 => bool::from(Sha1::digest(password).as_slice().ct_eq(self.data)),
+            Scheme::Ssha => {
+                let (digest, salt) = self.data.split_at(20);
                 let mut sha = Sha1::new();
                 sha.update(password);
                 sha.update(salt);
                 bool::from(sha.finalize().as_slice().ct_eq(digest))
             }
-            Self::Md5Crypt(hash) => hash.verify(password),
-            Self::Bcrypt(hash) => bcrypt::verify(password, hash).unwrap_or(false),
-            Self::ShaCrypt(hash) => {
-                let hash = PasswordHashRef::new(hash).expect("checked by parse");
+            Scheme::Apr1 => md5crypt::verify(password, b"$apr1$", self.data),
+            Scheme::Md5Crypt => md5crypt::verify(password, b"$1$", self.data),
+            Scheme::Bcrypt => bcrypt::verify(password, text()?).unwrap_or(false),
+            Scheme::Sha256Crypt | Scheme::Sha512Crypt => {
+                let hash = PasswordHashRef::new(text()?).map_err(|_| VerifyError::Internal)?;
                 ShaCrypt::default().verify_password(password, hash).is_ok()
             }
-            Self::Crypt(hash) => hash.verify(password)?,
+            Scheme::Crypt(scheme) => libcrypt::verify(scheme, self.data, password)?,
         })
     }
 
     /// Whether checking a password costs less than looking it up in a cache.
     pub fn is_cheap(&self) -> bool {
-        matches!(self, Self::Plain(_) | Self::Sha1(_) | Self::Ssha { .. })
+        matches!(self.scheme, Scheme::Plain | Scheme::Sha1 | Scheme::Ssha)
     }
 
     /// Whether checking a password costs milliseconds rather than microseconds: such checks
     /// are worth moving off nginx's event loop.
     pub fn is_slow(&self) -> bool {
-        match self {
-            Self::Bcrypt(_) | Self::ShaCrypt(_) => true,
-            Self::Crypt(hash) => hash.scheme() != "DES",
+        match self.scheme {
+            Scheme::Bcrypt | Scheme::Sha256Crypt | Scheme::Sha512Crypt => true,
+            Scheme::Crypt(scheme) => scheme != libcrypt::Scheme::Des,
             _ => false,
         }
     }
 
     /// The scheme's name, for log messages.
     pub fn scheme(&self) -> &'static str {
-        match self {
-            Self::Plain(_) => "{PLAIN}",
-            Self::Sha1(_) => "{SHA}",
-            Self::Ssha { .. } => "{SSHA}",
-            Self::Md5Crypt(hash) => hash.scheme(),
-            Self::Bcrypt(_) => "bcrypt",
-            Self::ShaCrypt(hash) if hash.starts_with("$5$") => "SHA-256-crypt",
-            Self::ShaCrypt(_) => "SHA-512-crypt",
-            Self::Crypt(hash) => hash.scheme(),
+        match self.scheme {
+            Scheme::Plain => "{PLAIN}",
+            Scheme::Sha1 => "{SHA}",
+            Scheme::Ssha => "{SSHA}",
+            Scheme::Apr1 => "apr1",
+            Scheme::Md5Crypt => "MD5-crypt",
+            Scheme::Bcrypt => "bcrypt",
+            Scheme::Sha256Crypt => "SHA-256-crypt",
+            Scheme::Sha512Crypt => "SHA-512-crypt",
+            Scheme::Crypt(scheme) => scheme.name(),
         }
+    }
+
+    pub fn to_owned(&self) -> PasswordHash {
+        PasswordHash {
+            scheme: self.scheme,
+            data: Zeroizing::new(self.data.into()),
+        }
+    }
+}
+
+impl core::fmt::Debug for HashRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.scheme())
     }
 }
 
@@ -160,7 +242,7 @@ impl core::fmt::Debug for PasswordHash {
 }
 
 /// `$5$[rounds=N$]salt$checksum`, as glibc and libxcrypt write it.
-fn parse_sha_crypt(text: &str) -> Result<Box<str>, HashError> {
+fn check_sha_crypt(text: &str) -> Result<(), HashError> {
     let name = if text.starts_with("$5$") {
         "SHA-256-crypt"
     } else {
@@ -186,7 +268,7 @@ fn parse_sha_crypt(text: &str) -> Result<Box<str>, HashError> {
         return Err(HashError::Malformed(name));
     }
 
-    Ok(text.into())
+    Ok(())
 }
 
 pub(super) fn is_crypt_base64(c: u8) -> bool {

@@ -25,83 +25,97 @@ extern "C" {
     fn crypt_checksalt(setting: *const c_char) -> c_int;
 }
 
-#[derive(Clone)]
-pub struct CryptHash {
-    hash: CString,
-    scheme: &'static str,
+/// The schemes checked by the C library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Yescrypt,
+    GostYescrypt,
+    Scrypt,
+    Des,
 }
 
-impl CryptHash {
-    pub fn parse(text: &str) -> Result<Self, HashError> {
-        let scheme = if text.starts_with("$y$") {
-            "yescrypt"
-        } else if text.starts_with("$gy$") {
-            "gost-yescrypt"
-        } else if text.starts_with("$7$") {
-            "scrypt"
-        } else if !text.starts_with(['$', '_']) {
-            // Traditional DES: two salt characters and an eleven-character checksum.
-            if text.len() != 13 || !text.bytes().all(is_crypt_base64) {
-                return Err(HashError::Unsupported);
-            }
-            "DES"
-        } else {
+impl Scheme {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Yescrypt => "yescrypt",
+            Self::GostYescrypt => "gost-yescrypt",
+            Self::Scrypt => "scrypt",
+            Self::Des => "DES",
+        }
+    }
+}
+
+/// Appends `text` and a NUL, if the C library takes it.
+pub fn prepare(text: &str, out: &mut Vec<u8>) -> Result<Scheme, HashError> {
+    let scheme = if text.starts_with("$y$") {
+        Scheme::Yescrypt
+    } else if text.starts_with("$gy$") {
+        Scheme::GostYescrypt
+    } else if text.starts_with("$7$") {
+        Scheme::Scrypt
+    } else if !text.starts_with(['$', '_']) {
+        // Traditional DES: two salt characters and an eleven-character checksum.
+        if text.len() != 13 || !text.bytes().all(is_crypt_base64) {
             return Err(HashError::Unsupported);
-        };
-
-        if scheme != "DES" {
-            let checksum = text.rsplit('$').next().unwrap_or_default();
-            if checksum.len() != 43 || !checksum.bytes().all(is_crypt_base64) {
-                return Err(HashError::Malformed(scheme));
-            }
         }
+        Scheme::Des
+    } else {
+        return Err(HashError::Unsupported);
+    };
+    let malformed = HashError::Malformed(scheme.name());
 
-        let hash = CString::new(text).map_err(|_| HashError::Malformed(scheme))?;
-
-        // SAFETY: `hash` is a valid NUL-terminated string; crypt_checksalt only reads it.
-        let verdict = unsafe { crypt_checksalt(hash.as_ptr()) };
-        if !matches!(
-            verdict,
-            CRYPT_SALT_OK | CRYPT_SALT_METHOD_LEGACY | CRYPT_SALT_TOO_CHEAP
-        ) {
-            return Err(HashError::Malformed(scheme));
+    if scheme != Scheme::Des {
+        let checksum = text.rsplit('$').next().unwrap_or_default();
+        if checksum.len() != 43 || !checksum.bytes().all(is_crypt_base64) {
+            return Err(malformed);
         }
-
-        Ok(Self { hash, scheme })
     }
 
-    pub fn verify(&self, password: &[u8]) -> Result<bool, VerifyError> {
-        let mut phrase = password.to_vec();
-        phrase.push(0);
-        let Ok(phrase_c) = CStr::from_bytes_with_nul(&phrase) else {
-            phrase.zeroize();
-            return Ok(false);
-        };
+    let hash = CString::new(text).map_err(|_| malformed.clone())?;
 
-        let mut data = vec![0u8; CRYPT_DATA_SIZE];
+    // SAFETY: `hash` is a valid NUL-terminated string; crypt_checksalt only reads it.
+    let verdict = unsafe { crypt_checksalt(hash.as_ptr()) };
+    if !matches!(
+        verdict,
+        CRYPT_SALT_OK | CRYPT_SALT_METHOD_LEGACY | CRYPT_SALT_TOO_CHEAP
+    ) {
+        return Err(malformed);
+    }
 
-        // SAFETY: both strings are NUL-terminated; `data` is a zeroed buffer of the size passed,
-        // which is what crypt_rn requires of its scratch area; the result points into `data`.
-        let result = unsafe {
-            let out = crypt_rn(
-                phrase_c.as_ptr(),
-                self.hash.as_ptr(),
-                data.as_mut_ptr().cast(),
-                CRYPT_DATA_SIZE as c_int,
-            );
-            (!out.is_null()).then(|| CStr::from_ptr(out).to_bytes().ct_eq(self.hash.as_bytes()))
-        };
+    out.extend_from_slice(hash.as_bytes_with_nul());
+    Ok(scheme)
+}
 
+/// `hash` is what prepare appended.
+pub fn verify(scheme: Scheme, hash: &[u8], password: &[u8]) -> Result<bool, VerifyError> {
+    let failed = VerifyError::Crypt(scheme.name());
+    let hash = CStr::from_bytes_with_nul(hash).map_err(|_| failed.clone())?;
+    let mut phrase = password.to_vec();
+    phrase.push(0);
+    let Ok(phrase_c) = CStr::from_bytes_with_nul(&phrase) else {
         phrase.zeroize();
-        data.zeroize();
+        return Ok(false);
+    };
 
-        match result {
-            Some(equal) => Ok(equal.into()),
-            None => Err(VerifyError::Crypt(self.scheme)),
-        }
-    }
+    let mut data = vec![0u8; CRYPT_DATA_SIZE];
 
-    pub fn scheme(&self) -> &'static str {
-        self.scheme
+    // SAFETY: both strings are NUL-terminated; `data` is a zeroed buffer of the size passed,
+    // which is what crypt_rn requires of its scratch area; the result points into `data`.
+    let result = unsafe {
+        let out = crypt_rn(
+            phrase_c.as_ptr(),
+            hash.as_ptr(),
+            data.as_mut_ptr().cast(),
+            CRYPT_DATA_SIZE as c_int,
+        );
+        (!out.is_null()).then(|| CStr::from_ptr(out).to_bytes().ct_eq(hash.to_bytes()))
+    };
+
+    phrase.zeroize();
+    data.zeroize();
+
+    match result {
+        Some(equal) => Ok(equal.into()),
+        None => Err(failed),
     }
 }

@@ -4,63 +4,49 @@ use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::hash::{is_crypt_base64, HashError};
+use super::hash::{is_crypt_base64, HashError, Scheme};
+
+const CHECKSUM_LEN: usize = 22;
 
 const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-#[derive(Clone)]
-pub struct Md5Crypt {
-    magic: &'static str,
-    salt: Box<[u8]>,
-    checksum: [u8; 22],
+/// Appends the salt and the checksum of `text`.
+pub fn prepare(text: &str, out: &mut Vec<u8>) -> Result<Scheme, HashError> {
+    let (scheme, rest) = if let Some(rest) = text.strip_prefix("$apr1$") {
+        (Scheme::Apr1, rest)
+    } else if let Some(rest) = text.strip_prefix("$1$") {
+        (Scheme::Md5Crypt, rest)
+    } else {
+        return Err(HashError::Unsupported);
+    };
+
+    let malformed = HashError::Malformed(if scheme == Scheme::Md5Crypt {
+        "MD5-crypt"
+    } else {
+        "apr1"
+    });
+
+    let (salt, checksum) = rest.split_once('$').ok_or(malformed.clone())?;
+    if salt.len() > 8 || !salt.bytes().all(is_crypt_base64) {
+        return Err(malformed);
+    }
+    if checksum.len() != CHECKSUM_LEN || !checksum.bytes().all(is_crypt_base64) {
+        return Err(malformed);
+    }
+
+    out.extend_from_slice(salt.as_bytes());
+    out.extend_from_slice(checksum.as_bytes());
+    Ok(scheme)
 }
 
-impl Md5Crypt {
-    pub fn parse(text: &str) -> Result<Self, HashError> {
-        let (magic, rest) = if let Some(rest) = text.strip_prefix("$apr1$") {
-            ("$apr1$", rest)
-        } else if let Some(rest) = text.strip_prefix("$1$") {
-            ("$1$", rest)
-        } else {
-            return Err(HashError::Unsupported);
-        };
-
-        let malformed = HashError::Malformed(if magic == "$1$" { "MD5-crypt" } else { "apr1" });
-
-        let (salt, checksum) = rest.split_once('$').ok_or(malformed.clone())?;
-        if salt.len() > 8 || !salt.bytes().all(is_crypt_base64) {
-            return Err(malformed);
-        }
-        let checksum: [u8; 22] = checksum
-            .as_bytes()
-            .try_into()
-            .map_err(|_| malformed.clone())?;
-        if !checksum.iter().copied().all(is_crypt_base64) {
-            return Err(malformed);
-        }
-
-        Ok(Self {
-            magic,
-            salt: salt.as_bytes().into(),
-            checksum,
-        })
-    }
-
-    pub fn verify(&self, password: &[u8]) -> bool {
-        let computed = Zeroizing::new(md5crypt(password, self.magic.as_bytes(), &self.salt));
-        computed.ct_eq(&self.checksum).into()
-    }
-
-    pub fn scheme(&self) -> &'static str {
-        if self.magic == "$1$" {
-            "MD5-crypt"
-        } else {
-            "apr1"
-        }
-    }
+/// `prepared` is what prepare appended.
+pub fn verify(password: &[u8], magic: &[u8], prepared: &[u8]) -> bool {
+    let (salt, checksum) = prepared.split_at(prepared.len().saturating_sub(CHECKSUM_LEN));
+    let computed = Zeroizing::new(md5crypt(password, magic, salt));
+    computed.ct_eq(checksum).into()
 }
 
-fn md5crypt(password: &[u8], magic: &[u8], salt: &[u8]) -> [u8; 22] {
+fn md5crypt(password: &[u8], magic: &[u8], salt: &[u8]) -> [u8; CHECKSUM_LEN] {
     let alternate = Md5::new()
         .chain_update(password)
         .chain_update(salt)
@@ -109,7 +95,7 @@ fn md5crypt(password: &[u8], magic: &[u8], salt: &[u8]) -> [u8; 22] {
         digest = ctx.finalize();
     }
 
-    let mut out = [0u8; 22];
+    let mut out = [0u8; CHECKSUM_LEN];
     let mut pos = 0;
     let mut put = |mut value: u32, count: usize| {
         for _ in 0..count {

@@ -4,11 +4,14 @@ mod hash;
 mod libcrypt;
 mod md5crypt;
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
+use hashbrown::HashTable;
 use thiserror::Error;
+use zeroize::Zeroizing;
 
-pub use hash::{HashError, PasswordHash, VerifyError, MAX_PASSWORD_LEN};
+use hash::Scheme;
+pub use hash::{HashError, HashRef, PasswordHash, VerifyError, MAX_PASSWORD_LEN};
 
 /// Why a line of an htpasswd file was skipped.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -21,6 +24,8 @@ pub enum LineError {
     EmptyHash,
     #[error("duplicate user, the first entry is used")]
     Duplicate,
+    #[error("the file's users take more than 4 GiB")]
+    TooLarge,
     #[error(transparent)]
     Hash(#[from] HashError),
 }
@@ -35,17 +40,26 @@ pub struct LineWarning {
     pub refused: Option<Box<[u8]>>,
 }
 
+/// A user's name and hash, `name_len` and `hash_len` bytes from `at` in the file's bytes.
+#[derive(Clone, Copy)]
+struct User {
+    at: u32,
+    name_len: u32,
+    hash_len: u32,
+    entry: Entry,
+}
+
 /// The first line for a user name decides, whatever its hash.
-#[derive(Debug)]
+#[derive(Clone, Copy)]
 enum Entry {
-    Hash(PasswordHash),
-    Unusable { line: usize },
+    Hash(Scheme),
+    Unusable { line: u32 },
 }
 
 /// What a file says of a user name.
 #[derive(Debug)]
 pub enum Lookup<'a> {
-    Hash(&'a PasswordHash),
+    Hash(HashRef<'a>),
     /// The name's first line has a hash that cannot be used: no password matches.
     Unusable {
         line: usize,
@@ -53,13 +67,17 @@ pub enum Lookup<'a> {
     Unknown,
 }
 
-/// The users of one htpasswd file, in a hash map.
-#[derive(Debug, Default)]
+/// The users of one htpasswd file: names and hashes, ready to check, back to back in one
+/// buffer, and a table of where each user's are.
+#[derive(Default)]
 pub struct Htpasswd {
-    users: HashMap<Box<[u8]>, Entry>,
+    bytes: Zeroizing<Vec<u8>>,
+    users: Vec<User>,
+    index: HashTable<u32>,
+    hasher: RandomState,
     /// The first usable hash, checked for unknown users and unusable entries too, so that
     /// their refusal takes as long as a wrong password's and does not tell which users exist.
-    decoy: Option<PasswordHash>,
+    decoy: Option<u32>,
 }
 
 impl Htpasswd {
@@ -67,9 +85,16 @@ impl Htpasswd {
     /// or CR is a comment, the name runs from the line's first byte to the first `:`, the hash
     /// from there to the next `:`, CR or the end of the line.
     pub fn parse(data: &[u8]) -> (Self, Vec<LineWarning>) {
-        let mut users = HashMap::new();
+        let lines = memchr::memchr_iter(b'\n', data).count() + 1;
+        // A line takes no more bytes here than in the file, with its newline: the buffer
+        // never moves, and leaves no copy of a {PLAIN} password behind.
+        let mut file = Self {
+            bytes: Zeroizing::new(Vec::with_capacity(data.len() + 1)),
+            users: Vec::with_capacity(lines),
+            index: HashTable::with_capacity(lines),
+            ..Self::default()
+        };
         let mut warnings = Vec::new();
-        let mut decoy = None;
 
         for (index, line) in data.split(|&c| c == b'\n').enumerate() {
             if matches!(line.first(), None | Some(b'#' | b'\r')) || line.trim_ascii().is_empty() {
@@ -102,44 +127,104 @@ impl Htpasswd {
                 warn(LineError::EmptyUser, None);
                 continue;
             }
-            if users.contains_key(user) {
+            let key = file.hasher.hash_one(user);
+            if file.find(key, user).is_some() {
                 warn(LineError::Duplicate, None);
                 continue;
             }
 
+            let at = file.bytes.len();
+            file.bytes.extend_from_slice(user);
             let parsed = if hash.is_empty() {
                 Err(LineError::EmptyHash)
             } else {
-                PasswordHash::parse(hash).map_err(LineError::from)
+                hash::prepare(hash, &mut file.bytes).map_err(LineError::from)
             };
             let entry = match parsed {
-                Ok(hash) => {
-                    if decoy.is_none() {
-                        decoy = Some(hash.clone());
-                    }
-                    Entry::Hash(hash)
-                }
+                Ok(scheme) => Entry::Hash(scheme),
                 Err(error) => {
                     warn(error, Some(user));
-                    Entry::Unusable { line: number }
+                    Entry::Unusable {
+                        line: u32::try_from(number).unwrap_or(u32::MAX),
+                    }
                 }
             };
-            users.insert(user.into(), entry);
+            let (Ok(at32), Ok(name_len), Ok(hash_len), Ok(slot)) = (
+                u32::try_from(at),
+                u32::try_from(user.len()),
+                u32::try_from(file.bytes.len() - at - user.len()),
+                u32::try_from(file.users.len()),
+            ) else {
+                file.bytes.truncate(at);
+                warn(LineError::TooLarge, None);
+                break;
+            };
+            if u32::try_from(file.bytes.len()).is_err() {
+                file.bytes.truncate(at);
+                warn(LineError::TooLarge, None);
+                break;
+            }
+            if file.decoy.is_none() && matches!(entry, Entry::Hash(_)) {
+                file.decoy = Some(slot);
+            }
+            file.users.push(User {
+                at: at32,
+                name_len,
+                hash_len,
+                entry,
+            });
+            let Self {
+                bytes,
+                users,
+                index,
+                hasher,
+                ..
+            } = &mut file;
+            index.insert_unique(key, slot, |&i| {
+                hasher.hash_one(name(bytes, &users[i as usize]))
+            });
         }
 
-        (Self { users, decoy }, warnings)
+        file.bytes = Zeroizing::new(file.bytes.to_vec());
+        file.users.shrink_to_fit();
+        file.index.shrink_to_fit(|&i| {
+            file.hasher
+                .hash_one(name(&file.bytes, &file.users[i as usize]))
+        });
+        (file, warnings)
+    }
+
+    fn find(&self, key: u64, user: &[u8]) -> Option<&User> {
+        self.index
+            .find(key, |&i| name(&self.bytes, &self.users[i as usize]) == user)
+            .map(|&i| &self.users[i as usize])
+    }
+
+    fn hash_of(&self, user: &User) -> Option<HashRef<'_>> {
+        let Entry::Hash(scheme) = user.entry else {
+            return None;
+        };
+        let at = user.at as usize + user.name_len as usize;
+        Some(HashRef::new(
+            scheme,
+            &self.bytes[at..at + user.hash_len as usize],
+        ))
     }
 
     pub fn lookup(&self, user: &[u8]) -> Lookup<'_> {
-        match self.users.get(user) {
-            Some(Entry::Hash(hash)) => Lookup::Hash(hash),
-            Some(Entry::Unusable { line }) => Lookup::Unusable { line: *line },
+        match self.find(self.hasher.hash_one(user), user) {
+            Some(found) => match found.entry {
+                Entry::Unusable { line } => Lookup::Unusable {
+                    line: line as usize,
+                },
+                Entry::Hash(_) => self.hash_of(found).map_or(Lookup::Unknown, Lookup::Hash),
+            },
             None => Lookup::Unknown,
         }
     }
 
     /// The usable hash of `user`, if the file has one.
-    pub fn get(&self, user: &[u8]) -> Option<&PasswordHash> {
+    pub fn get(&self, user: &[u8]) -> Option<HashRef<'_>> {
         match self.lookup(user) {
             Lookup::Hash(hash) => Some(hash),
             _ => None,
@@ -147,8 +232,8 @@ impl Htpasswd {
     }
 
     /// A hash to check the password of an unknown user against, in the same time.
-    pub fn decoy(&self) -> Option<&PasswordHash> {
-        self.decoy.as_ref()
+    pub fn decoy(&self) -> Option<HashRef<'_>> {
+        self.hash_of(&self.users[self.decoy? as usize])
     }
 
     pub fn len(&self) -> usize {
@@ -157,5 +242,17 @@ impl Htpasswd {
 
     pub fn is_empty(&self) -> bool {
         self.users.is_empty()
+    }
+}
+
+fn name<'a>(bytes: &'a [u8], user: &User) -> &'a [u8] {
+    &bytes[user.at as usize..][..user.name_len as usize]
+}
+
+impl core::fmt::Debug for Htpasswd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Htpasswd")
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
     }
 }
