@@ -6,7 +6,7 @@ use core::ffi::c_void;
 use core::ptr;
 
 use auth_core::cache::Digest;
-use auth_core::htpasswd::{HashRef, PasswordHash, VerifyError};
+use auth_core::htpasswd::{idle, HashRef, PasswordHash, VerifyError};
 use ngx::ffi::{
     ngx_current_msec, ngx_event_t, ngx_event_timer_rbtree, ngx_http_request_t,
     ngx_http_run_posted_requests, ngx_log_t, ngx_msec_t, ngx_pcalloc, ngx_rbtree_delete,
@@ -20,7 +20,6 @@ use crate::ctx;
 use crate::guard::{self, Panic};
 use crate::log::Sink;
 
-mod idle;
 mod turns;
 
 /// A password check handed to a thread pool, as the request context records it.

@@ -1,6 +1,7 @@
 //! htpasswd files: `user:hash[:comment]` lines, as Apache's tools write them.
 
 mod hash;
+pub mod idle;
 mod libcrypt;
 mod md5crypt;
 

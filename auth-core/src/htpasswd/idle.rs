@@ -30,3 +30,28 @@ pub fn hash_at_idle_priority(hash: impl Fn() + Sync) {
         hash();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn policy() -> i32 {
+        // SAFETY: a plain system call on the calling thread.
+        unsafe { libc::sched_getscheduler(0) }
+    }
+
+    #[test]
+    fn the_hash_runs_idle_and_the_caller_keeps_its_policy() {
+        let before = policy();
+        let seen = Mutex::new(Vec::new());
+        hash_at_idle_priority(|| {
+            seen.lock()
+                .unwrap()
+                .push((policy(), thread::current().name().map(String::from)))
+        });
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen, [(libc::SCHED_IDLE, Some("auth-rs-hash".to_string()))]);
+        assert_eq!(policy(), before);
+    }
+}
