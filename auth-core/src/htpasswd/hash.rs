@@ -72,9 +72,10 @@ impl PasswordHash {
     pub fn parse(hash: &[u8]) -> Result<Self, HashError> {
         let mut data = Zeroizing::new(Vec::new());
         let scheme = prepare(hash, &mut data)?;
+        // An exact copy: the buffer it came from is wiped when dropped.
         Ok(Self {
             scheme,
-            data: Zeroizing::new(core::mem::take(&mut *data).into_boxed_slice()),
+            data: Zeroizing::new(data.as_slice().into()),
         })
     }
 

@@ -150,28 +150,20 @@ impl Htpasswd {
                     }
                 }
             };
-            let (Ok(at32), Ok(name_len), Ok(hash_len), Ok(slot)) = (
-                u32::try_from(at),
-                u32::try_from(user.len()),
-                u32::try_from(file.bytes.len() - at - user.len()),
-                u32::try_from(file.users.len()),
-            ) else {
-                file.bytes.truncate(at);
-                warn(LineError::TooLarge, None);
-                break;
-            };
+            // Offsets, lengths and the number of users are all bounded by the buffer's length.
             if u32::try_from(file.bytes.len()).is_err() {
                 file.bytes.truncate(at);
                 warn(LineError::TooLarge, None);
                 break;
             }
+            let slot = file.users.len() as u32;
             if file.decoy.is_none() && matches!(entry, Entry::Hash(_)) {
                 file.decoy = Some(slot);
             }
             file.users.push(User {
-                at: at32,
-                name_len,
-                hash_len,
+                at: at as u32,
+                name_len: user.len() as u32,
+                hash_len: (file.bytes.len() - at - user.len()) as u32,
                 entry,
             });
             let Self {
@@ -213,14 +205,14 @@ impl Htpasswd {
     }
 
     pub fn lookup(&self, user: &[u8]) -> Lookup<'_> {
-        match self.find(self.hasher.hash_one(user), user) {
-            Some(found) => match found.entry {
-                Entry::Unusable { line } => Lookup::Unusable {
-                    line: line as usize,
-                },
-                Entry::Hash(_) => self.hash_of(found).map_or(Lookup::Unknown, Lookup::Hash),
+        let Some(found) = self.find(self.hasher.hash_one(user), user) else {
+            return Lookup::Unknown;
+        };
+        match (found.entry, self.hash_of(found)) {
+            (Entry::Unusable { line }, _) => Lookup::Unusable {
+                line: line as usize,
             },
-            None => Lookup::Unknown,
+            (Entry::Hash(_), hash) => hash.map_or(Lookup::Unknown, Lookup::Hash),
         }
     }
 
