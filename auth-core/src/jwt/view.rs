@@ -1,13 +1,10 @@
 //! What `verify` reads of a token's header and claims, in one pass over each and without
 //! building them: the members it checks, borrowed where the JSON has no escapes, and the rest
-//! only checked as JOSE wants (no member name twice in an object, at any depth; RFC 7515, 5.2).
-//! The whole objects are built later, and only when a variable or a directive asks for them.
+//! only checked: JSON as `parse_object` reads it, with no member name twice in an object at any
+//! depth (RFC 7515, 5.2). The whole objects are built later by `parse_object`, and only when a
+//! variable or a directive asks for them.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// The header members `verify` checks.
 #[derive(Default)]
@@ -27,6 +24,7 @@ pub(super) struct Claims<'a> {
 }
 
 /// A member's value, as far as the checks care.
+#[derive(Debug, PartialEq)]
 pub(super) enum Field<'a> {
     Str(Cow<'a, str>),
     Num(f64),
@@ -52,58 +50,8 @@ pub(super) fn claims(json: &[u8]) -> Option<Claims<'_>> {
     read(json)
 }
 
-/// `json`, which must be one object and nothing after it, read for `T`'s members.
-fn read<'a, T: Wanted<'a>>(json: &'a [u8]) -> Option<T> {
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let wanted = (&mut deserializer)
-        .deserialize_map(WantedVisitor(PhantomData))
-        .ok()?;
-    deserializer.end().ok()?;
-    Some(wanted)
-}
-
-/// Reads an object's members: `keep` stores those it wants and says whether it took the value.
-fn members<'de, A: MapAccess<'de>>(
-    mut access: A,
-    mut keep: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
-) -> Result<(), A::Error> {
-    let mut seen = Seen::default();
-    while let Some(Name(name)) = access.next_key::<Name>()? {
-        if seen.contains(&name) {
-            return Err(de::Error::custom("duplicate member name"));
-        }
-        if !keep(&name, &mut access)? {
-            access.next_value::<Checked>()?;
-        }
-        seen.insert(name);
-    }
-    Ok(())
-}
-
-/// The member names of one object so far: the first few, without escapes, kept without
-/// allocating.
-#[derive(Default)]
-struct Seen<'a> {
-    inline: [&'a str; 12],
-    len: usize,
-    more: Vec<Cow<'a, str>>,
-}
-
-impl<'a> Seen<'a> {
-    fn contains(&self, name: &str) -> bool {
-        self.inline[..self.len].contains(&name) || self.more.iter().any(|n| n == name)
-    }
-
-    fn insert(&mut self, name: Cow<'a, str>) {
-        match name {
-            Cow::Borrowed(name) if self.len < self.inline.len() => {
-                self.inline[self.len] = name;
-                self.len += 1;
-            }
-            name => self.more.push(name),
-        }
-    }
-}
+/// Objects and arrays nested deeper are refused, as serde_json's recursion limit refuses them.
+const MAX_DEPTH: usize = 127;
 
 /// An object of which some members are kept: `slot` says where one goes.
 trait Wanted<'a>: Default {
@@ -133,143 +81,336 @@ impl<'a> Wanted<'a> for Claims<'a> {
     }
 }
 
-struct WantedVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Wanted<'de>> Visitor<'de> for WantedVisitor<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
+/// `json`, which must be one object and nothing after it but white space, read for `T`'s
+/// members.
+fn read<'a, T: Wanted<'a>>(json: &'a [u8]) -> Option<T> {
+    // Valid UTF-8 as a whole, so valid in every string: outside strings JSON is ASCII.
+    let json = std::str::from_utf8(json).ok()?;
+    let mut reader = Reader { json, at: 0 };
+    reader.space();
+    if reader.peek()? != b'{' {
+        return None;
     }
-
-    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<T, A::Error> {
-        let mut wanted = T::default();
-        members(access, |name, access| match wanted.slot(name) {
-            Some(slot) => {
-                *slot = Some(access.next_value()?);
-                Ok(true)
-            }
-            None => Ok(false),
-        })?;
-        Ok(wanted)
-    }
+    let mut wanted = T::default();
+    reader.object(1, |name, reader| match wanted.slot(name) {
+        Some(slot) => {
+            *slot = Some(reader.field(1)?);
+            Some(true)
+        }
+        None => Some(false),
+    })?;
+    reader.space();
+    (reader.at == json.len()).then_some(wanted)
 }
 
-/// A member name, borrowed from the input when it has no escapes.
-struct Name<'a>(Cow<'a, str>);
+/// A cursor over JSON text (RFC 8259). Every method starts on the first byte of what it reads
+/// and stops after its last.
+struct Reader<'a> {
+    json: &'a str,
+    at: usize,
+}
 
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a member name")
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.json.as_bytes().get(self.at).copied()
+    }
+
+    fn space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// `c`, after white space.
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.space();
+        (self.peek()? == c).then(|| self.at += 1)
+    }
+
+    /// An object at `depth`: `keep` reads the value of a member it wants and says so, or
+    /// leaves it to be checked and skipped.
+    fn object(
+        &mut self,
+        depth: usize,
+        mut keep: impl FnMut(&str, &mut Self) -> Option<bool>,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.space();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        let mut seen = Seen::default();
+        loop {
+            self.space();
+            if self.peek()? != b'"' {
+                return None;
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Borrowed(v)))
+            let name = self.string()?;
+            if seen.contains(&name) {
+                return None;
             }
-            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v.to_owned())))
+            self.expect(b':')?;
+            self.space();
+            if !keep(&name, self)? {
+                self.skip(depth)?;
             }
-            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v)))
+            seen.insert(name);
+            self.space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
             }
         }
-        deserializer.deserialize_str(V)
     }
-}
 
-impl<'de> Deserialize<'de> for Field<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Field<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
+    /// An array at `depth`, each element read by `element`.
+    fn array(
+        &mut self,
+        depth: usize,
+        mut element: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.space();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.space();
+            element(self)?;
+            self.space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Field<'de>, E> {
-                Ok(Field::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Field<'de>, E> {
-                Ok(Field::Other)
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Field<'de>, E> {
-                Ok(Field::Num(v as f64))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Field<'de>, E> {
-                Ok(Field::Num(v as f64))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Field<'de>, E> {
-                Ok(Field::Num(v))
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'de>, E> {
-                Ok(Field::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Field<'de>, E> {
-                Ok(Field::Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Field<'de>, E> {
-                Ok(Field::Str(Cow::Owned(v)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<'de>, A::Error> {
+        }
+    }
+
+    /// A value inside a container at `depth`, checked and dropped.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.object(depth + 1, |_, _| Some(false)),
+            b'[' => self.array(depth + 1, |reader| reader.skip(depth + 1)),
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => None,
+        }
+    }
+
+    /// A wanted member's value, inside the object at `depth`.
+    fn field(&mut self, depth: usize) -> Option<Field<'a>> {
+        Some(match self.peek()? {
+            b'"' => Field::Str(self.string()?),
+            b'-' | b'0'..=b'9' => Field::Num(self.number()?),
+            b'[' => {
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Field>()? {
-                    items.push(match item {
-                        Field::Str(s) => Some(s),
-                        _ => None,
+                self.array(depth + 1, |reader| {
+                    let item = match reader.peek()? {
+                        b'"' => Some(reader.string()?),
+                        _ => {
+                            reader.skip(depth + 1)?;
+                            None
+                        }
+                    };
+                    items.push(item);
+                    Some(())
+                })?;
+                Field::Strs(items)
+            }
+            _ => {
+                self.skip(depth)?;
+                Field::Other
+            }
+        })
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        (self.json.as_bytes().get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// A number, as the nearest `f64`; one out of its range is refused.
+    fn number(&mut self) -> Option<f64> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.some_digits()?;
+        }
+        let text = &self.json[start..self.at];
+        // Exact in an f64, and what NumericDates are: whole seconds.
+        if text.len() <= 15 && text.bytes().all(|c| c.is_ascii_digit()) {
+            return Some(text.bytes().fold(0, |n, c| n * 10 + u64::from(c - b'0')) as f64);
+        }
+        text.parse::<f64>().ok().filter(|n| n.is_finite())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.at;
+        self.digits();
+        (self.at > start).then_some(())
+    }
+
+    /// A string: borrowed when it has no escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.at + 1;
+        let len = self.json.as_bytes()[start..]
+            .iter()
+            .position(|&c| SPECIAL[c as usize])?;
+        self.at = start + len;
+        match self.peek()? {
+            b'"' => {
+                self.at += 1;
+                Some(Cow::Borrowed(&self.json[start..start + len]))
+            }
+            b'\\' => {
+                let mut text = self.json[start..start + len].to_owned();
+                self.escaped(&mut text)?;
+                Some(Cow::Owned(text))
+            }
+            _ => None,
+        }
+    }
+
+    /// The rest of a string from its first escape, appended to `text`.
+    fn escaped(&mut self, text: &mut String) -> Option<()> {
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                b'\\' => {
+                    let escape = *self.json.as_bytes().get(self.at + 1)?;
+                    self.at += 2;
+                    text.push(match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
+                        _ => return None,
                     });
                 }
-                Ok(Field::Strs(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Field<'de>, A::Error> {
-                members(access, |_, _| Ok(false))?;
-                Ok(Field::Other)
+                _ => {
+                    let start = self.at;
+                    let len = self.json.as_bytes()[start..]
+                        .iter()
+                        .position(|&c| SPECIAL[c as usize])?;
+                    if len == 0 {
+                        return None;
+                    }
+                    self.at += len;
+                    text.push_str(&self.json[start..self.at]);
+                }
             }
         }
-        deserializer.deserialize_any(V)
+    }
+
+    /// The character of a `\u` escape, after the `\u`: a surrogate must come in a pair.
+    fn unicode_escape(&mut self) -> Option<char> {
+        let first = self.hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                self.literal(b"\\u")?;
+                let second = self.hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return None;
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            code => code,
+        };
+        char::from_u32(code)
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.json.as_bytes().get(self.at..self.at + 4)?;
+        self.at += 4;
+        digits
+            .iter()
+            .try_fold(0, |code, &c| Some(code << 4 | (c as char).to_digit(16)?))
     }
 }
 
-/// Any JSON value, checked and dropped.
-struct Checked;
+/// The bytes that end a run of a string's characters: its closing quote, an escape, and the
+/// control characters that JSON wants escaped.
+static SPECIAL: [bool; 256] = {
+    let mut special = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        special[c] = true;
+        c += 1;
+    }
+    special[b'"' as usize] = true;
+    special[b'\\' as usize] = true;
+    special
+};
 
-impl<'de> Deserialize<'de> for Checked {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Checked;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
+/// The member names of one object so far: the first few, without escapes, kept without
+/// allocating.
+#[derive(Default)]
+struct Seen<'a> {
+    inline: [&'a str; 12],
+    len: usize,
+    more: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Seen<'a> {
+    fn contains(&self, name: &str) -> bool {
+        self.inline[..self.len].contains(&name) || self.more.iter().any(|n| n == name)
+    }
+
+    fn insert(&mut self, name: Cow<'a, str>) {
+        match name {
+            Cow::Borrowed(name) if self.len < self.inline.len() => {
+                self.inline[self.len] = name;
+                self.len += 1;
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
-                Ok(Checked)
-            }
-            fn visit_unit<E>(self) -> Result<Checked, E> {
-                Ok(Checked)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
-                Ok(Checked)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
-                Ok(Checked)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
-                Ok(Checked)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
-                Ok(Checked)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
-                while seq.next_element::<Checked>()?.is_some() {}
-                Ok(Checked)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Checked, A::Error> {
-                members(access, |_, _| Ok(false))?;
-                Ok(Checked)
-            }
+            name => self.more.push(name),
         }
-        deserializer.deserialize_any(V)
     }
 }
 
@@ -293,6 +434,148 @@ mod tests {
             panic!("aud")
         };
         assert_eq!(aud, [Some("a".into()), None, Some("b".into())]);
+    }
+
+    /// The fields as `parse_object`'s map has them.
+    fn expected(
+        map: &serde_json::Map<String, serde_json::Value>,
+        name: &str,
+    ) -> Option<Field<'static>> {
+        use serde_json::Value;
+        let text = |s: &str| Cow::Owned(s.to_owned());
+        Some(match map.get(name)? {
+            Value::String(s) => Field::Str(text(s)),
+            Value::Number(n) => Field::Num(n.as_f64().unwrap()),
+            Value::Array(items) => {
+                Field::Strs(items.iter().map(|i| i.as_str().map(text)).collect())
+            }
+            _ => Field::Other,
+        })
+    }
+
+    /// Mutations of JSON texts: each is read as `parse_object` reads it (serde_json), refused
+    /// when it refuses, with the same members when it accepts.
+    #[test]
+    fn reads_as_parse_object_does() {
+        let seeds: &[&str] = &[
+            r#"{"alg":"HS256","typ":"JWT","kid":"hs-1"}"#,
+            r#" {"sub":"alice","iss":"https://i.example/","aud":["api","web",3],"exp":4102444800,"nbf":-1.5e3,"x":{"y":[true,false,null,{}]}} "#,
+            r#"{"k\u00e9y":"v\ud83d\ude00\n\"\udbff\udfff","aud":"\u0061pi","iss":"café","e":[],"n":0.25E+2}"#,
+            r#"{"crit":["b64"],"a":{"a":{"a":1}},"exp":1.0e0,"nbf":0}"#,
+        ];
+        let pieces: &[&[u8]] = &[
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b":",
+            b",",
+            b"\\",
+            b" ",
+            b"\n",
+            b"0",
+            b"1",
+            b"-",
+            b".",
+            b"e",
+            b"E",
+            b"+",
+            b"t",
+            b"true",
+            b"null",
+            b"\\u",
+            b"\\ud800",
+            b"\\udc00",
+            b"d8",
+            b"\xc3",
+            b"\xa9",
+            b"\xff",
+            b"\x01",
+            b"\x7f",
+            b"\"exp\":",
+            b"\"aud\":",
+            b"1e400",
+            b"\"alg\"",
+            b"\"kid\":1",
+            b"00",
+            b"\t",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 16) as usize % below
+        };
+        let (mut accepted, mut refused) = (0, 0);
+        for _ in 0..100_000 {
+            let mut text = seeds[next(seeds.len())].as_bytes().to_vec();
+            for _ in 0..1 + next(3) {
+                let at = next(text.len() + 1);
+                match next(3) {
+                    0 => {
+                        let piece = pieces[next(pieces.len())];
+                        text.splice(at..at, piece.iter().copied());
+                    }
+                    1 if at < text.len() => {
+                        let end = (at + 1 + next(4)).min(text.len());
+                        text.drain(at..end);
+                    }
+                    _ => {
+                        let end = (at + next(8)).min(text.len());
+                        let copy = text[at..end].to_vec();
+                        text.splice(at..at, copy);
+                    }
+                }
+            }
+            let shown = String::from_utf8_lossy(&text).into_owned();
+            let map = super::super::parse_object(&text);
+            let (h, c) = (header(&text), claims(&text));
+            assert_eq!(map.is_some(), h.is_some(), "header {shown}");
+            assert_eq!(map.is_some(), c.is_some(), "claims {shown}");
+            let (Some(map), Some(h), Some(c)) = (map, h, c) else {
+                refused += 1;
+                continue;
+            };
+            accepted += 1;
+            for (name, field) in [("alg", h.alg), ("kid", h.kid), ("crit", h.crit)]
+                .into_iter()
+                .chain([
+                    ("exp", c.exp),
+                    ("nbf", c.nbf),
+                    ("iss", c.iss),
+                    ("aud", c.aud),
+                ])
+            {
+                let expected = expected(&map, name);
+                match (&field, &expected) {
+                    // serde_json rounds some decimals to a neighbour of the nearest double.
+                    (Some(Field::Num(a)), Some(Field::Num(b))) => {
+                        assert!((a - b).abs() <= b.abs() * 1e-15, "{name} of {shown}")
+                    }
+                    _ => assert_eq!(field, expected, "{name} of {shown}"),
+                }
+            }
+        }
+        assert!(
+            accepted > 10_000 && refused > 10_000,
+            "{accepted} {refused}"
+        );
+    }
+
+    #[test]
+    fn nesting_as_deep_as_serde_json_reads() {
+        for depth in [126, 127, 128] {
+            let deep = format!(
+                "{{\"a\":{}1{}}}",
+                "[".repeat(depth - 1),
+                "]".repeat(depth - 1)
+            );
+            let ok = super::super::parse_object(deep.as_bytes()).is_some();
+            assert_eq!(claims(deep.as_bytes()).is_some(), ok, "{depth}");
+            assert_eq!(ok, depth <= 127, "{depth}");
+        }
     }
 
     #[test]
