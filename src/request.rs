@@ -2,12 +2,11 @@
 //! pool, answer with a challenge, and contain panics.
 
 use core::ptr;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_http_complex_value, ngx_http_complex_value_t, ngx_http_request_t, ngx_int_t, ngx_list_push,
-    ngx_pnalloc, ngx_str_t, ngx_table_elt_t, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ALERT,
+    ngx_cached_time, ngx_http_complex_value, ngx_http_complex_value_t, ngx_http_request_t,
+    ngx_int_t, ngx_list_push, ngx_pnalloc, ngx_str_t, ngx_table_elt_t,
+    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ALERT,
 };
 use ngx::ngx_string;
 
@@ -38,11 +37,13 @@ pub fn guard(
     }
 }
 
-/// The time in seconds since the Unix epoch.
+/// The time in seconds since the Unix epoch, as nginx caches it for each turn of its event loop
+/// (`ngx_time()`).
+#[allow(clippy::unnecessary_cast)] // time_t is 32 bits wide on some targets
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    // SAFETY: nginx points ngx_cached_time at a valid slot before it reads the configuration,
+    // and only this thread, the event loop's, moves it.
+    unsafe { (*ngx_cached_time).sec as i64 }
 }
 
 /// Logs `args` at debug level, for nginx built with --with-debug.
