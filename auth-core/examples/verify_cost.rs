@@ -1,7 +1,7 @@
 //! Times, per algorithm, the raw signature check with aws-lc (a key parsed once, the
 //! signature decoded once) against `jwt::verify` on the same token, in this process: what the
 //! verify pipeline adds to the crypto. Used by scripts/bench; run alone with
-//! `cargo run --release -p auth-core --example verify_cost [ROUNDS]`.
+//! `cargo run --release -p auth-core --example verify_cost [ROUNDS [ALG]]`.
 //!
 //! Prints one line per algorithm: `ALG raw_ns verify_ns`.
 
@@ -59,6 +59,7 @@ fn main() {
     let rounds: u32 = env::args()
         .nth(1)
         .map_or(2000, |r| r.parse().expect("ROUNDS"));
+    let only = env::args().nth(2);
 
     let rsa = DecodingKey::from_rsa_pem(&fixture("rsa.pem")).expect("rsa.pem");
     let rsa = rsa.try_get_as_bytes().expect("DER").to_vec();
@@ -114,6 +115,9 @@ fn main() {
     };
 
     for (alg, file, raw) in &cases {
+        if only.as_deref().is_some_and(|only| only != *alg) {
+            continue;
+        }
         let token = fixture(file).trim_ascii().to_vec();
         let dot = token.iter().rposition(|&c| c == b'.').unwrap();
         let message = &token[..dot];
