@@ -9,7 +9,7 @@ mod view;
 use std::cell::OnceCell;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::{DecodeSliceError, Engine};
+use base64::Engine;
 use serde_json::{Map, Value};
 
 pub use alg::{Alg, Family};
@@ -172,8 +172,9 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     let signature_b64 = &token[second + 1..];
 
     // Decoded on the stack, so that a refused token costs no allocation.
-    let (mut header_buf, mut header_spill) = ([0; 512], Vec::new());
-    let header_json = decode(header_b64, &mut header_buf, &mut header_spill)
+    let mut header_room = Room::<128, 512>::new();
+    let header_json = header_room
+        .decode(header_b64, true)
         .ok_or(JwtError::Malformed("header is not base64url"))?;
     let header =
         view::header(header_json).ok_or(JwtError::Malformed("header is not a JSON object"))?;
@@ -232,11 +233,9 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     }
 
     // The longest signature is RSA-8192's.
-    let mut signature = [0; 1024];
-    let signature = URL_SAFE_NO_PAD
-        .decode_slice(signature_b64, &mut signature)
-        .ok()
-        .map(|len| &signature[..len])
+    let mut signature_room = Room::<256, 1024>::new();
+    let signature = signature_room
+        .decode(signature_b64, false)
         .ok_or(JwtError::Malformed("signature is not base64url"))?;
     let message = &token[..second];
 
@@ -245,8 +244,9 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     }
     drop(header);
 
-    let (mut payload_buf, mut payload_spill) = ([0; 4096], Vec::new());
-    let payload = decode(payload_b64, &mut payload_buf, &mut payload_spill)
+    let mut payload_room = Room::<512, 4096>::new();
+    let payload = payload_room
+        .decode(payload_b64, true)
         .ok_or(JwtError::Malformed("payload is not base64url"))?;
     let claims =
         view::claims(payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
@@ -256,15 +256,40 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     Ok(Verified::new(alg, exp, header_json, payload))
 }
 
-/// Decodes a base64url part into `buf`, or into `spill` when it does not fit.
-fn decode<'a>(part: &[u8], buf: &'a mut [u8], spill: &'a mut Vec<u8>) -> Option<&'a [u8]> {
-    match URL_SAFE_NO_PAD.decode_slice(part, buf) {
-        Ok(len) => Some(&buf[..len]),
-        Err(DecodeSliceError::OutputSliceTooSmall) => {
-            *spill = URL_SAFE_NO_PAD.decode(part).ok()?;
-            Some(spill)
+/// Room for a decoded part: `SMALL` bytes on the stack for the usual token, `LARGE` more
+/// zeroed only for a part that needs them, the heap past that.
+struct Room<const SMALL: usize, const LARGE: usize> {
+    small: [u8; SMALL],
+    large: Option<[u8; LARGE]>,
+    spill: Vec<u8>,
+}
+
+impl<const SMALL: usize, const LARGE: usize> Room<SMALL, LARGE> {
+    fn new() -> Self {
+        Room {
+            small: [0; SMALL],
+            large: None,
+            spill: Vec::new(),
         }
-        Err(DecodeSliceError::DecodeError(_)) => None,
+    }
+
+    /// Decodes a base64url part: `None` if it is not base64url, or if it decodes to more than
+    /// `LARGE` bytes and may not `spill` to the heap.
+    fn decode(&mut self, part: &[u8], spill: bool) -> Option<&[u8]> {
+        // The room the base64 crate asks for.
+        let room = part.len().div_ceil(4) * 3;
+        let buf: &mut [u8] = if room <= SMALL {
+            &mut self.small
+        } else if room <= LARGE {
+            self.large.insert([0; LARGE])
+        } else if spill {
+            self.spill = URL_SAFE_NO_PAD.decode(part).ok()?;
+            return Some(&self.spill);
+        } else {
+            return None;
+        };
+        let len = URL_SAFE_NO_PAD.decode_slice(part, buf).ok()?;
+        Some(&buf[..len])
     }
 }
 
