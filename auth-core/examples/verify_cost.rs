@@ -1,7 +1,9 @@
 //! Times, per algorithm, the raw signature check with aws-lc (a key parsed once, the
 //! signature decoded once) against `jwt::verify` on the same token, in this process: what the
 //! verify pipeline adds to the crypto. Used by scripts/bench; run alone with
-//! `cargo run --release -p auth-core --example verify_cost [ROUNDS [ALG]]`.
+//! `cargo run --release -p auth-core --example verify_cost [ROUNDS [ALG[=TOKEN_FILE] ...]]`:
+//! the algorithms named, or all, each with the fixture token or the token of TOKEN_FILE, signed
+//! with a key of `t/fixtures/jwt/jwks.json`. An HMAC costs more the longer the token.
 //!
 //! Prints one line per algorithm: `ALG raw_ns verify_ns`.
 
@@ -59,7 +61,14 @@ fn main() {
     let rounds: u32 = env::args()
         .nth(1)
         .map_or(2000, |r| r.parse().expect("ROUNDS"));
-    let only = env::args().nth(2);
+    // ALG -> the token file named for it, if any.
+    let chosen: Vec<(String, Option<String>)> = env::args()
+        .skip(2)
+        .map(|arg| match arg.split_once('=') {
+            Some((alg, file)) => (alg.to_owned(), Some(file.to_owned())),
+            None => (arg, None),
+        })
+        .collect();
 
     let rsa = DecodingKey::from_rsa_pem(&fixture("rsa.pem")).expect("rsa.pem");
     let rsa = rsa.try_get_as_bytes().expect("DER").to_vec();
@@ -115,10 +124,16 @@ fn main() {
     };
 
     for (alg, file, raw) in &cases {
-        if only.as_deref().is_some_and(|only| only != *alg) {
-            continue;
-        }
-        let token = fixture(file).trim_ascii().to_vec();
+        let token_file = match chosen.iter().find(|(name, _)| name == alg) {
+            Some((_, file)) => file.as_deref(),
+            None if chosen.is_empty() => None,
+            None => continue,
+        };
+        let token = match token_file {
+            Some(path) => fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}")),
+            None => fixture(file),
+        };
+        let token = token.trim_ascii().to_vec();
         let dot = token.iter().rposition(|&c| c == b'.').unwrap();
         let message = &token[..dot];
         let signature = URL_SAFE_NO_PAD.decode(&token[dot + 1..]).unwrap();
