@@ -70,12 +70,23 @@ __DATA__
     }
 --- log_level: debug
 --- init
+# The two bobs are sent one after the other: the second arrives while the first waits for its
+# turn.
 Test::More::is(
     main::burst([ann => 'ann-pw'], [bob => 'wrong'], [ann => 'wrong'], [bob => 'bob-pw'],
-                [ann => 'wrong-2'], [bob => 'bob-pw']),
-    '200 401 401 200 401 200', 'TEST 1: every login gets its own verdict');
-Test::More::is(main::count_log(qr/password checked in a thread pool/), 5,
-    'TEST 1: five hashes, the last bob waits for the same check');
+                [bob => 'bob-pw'], [ann => 'wrong-2']),
+    '200 401 401 200 200 401', 'TEST 1: every login gets its own verdict');
+SKIP: {
+    # valgrind runs one thread at a time: a hash at idle priority that a busy machine puts off
+    # holds the worker up with it, past the 30 s a request waits for another's check, and then
+    # the second bob hashes too.
+    Test::More::skip('under valgrind, the count depends on what else the machine runs', 2)
+        if $ENV{TEST_NGINX_USE_VALGRIND};
+    Test::More::is(main::count_log(qr/password checked in a thread pool/), 5,
+        'TEST 1: five hashes, the second bob waits for the same check');
+    Test::More::is(main::count_log(qr/user "bob": waiting for the same check/), 1,
+        'TEST 1: the second bob waits for the first');
+}
 SKIP: {
     Test::More::skip('a worker without a master is not pinned', 1) unless $main::pinned;
     Test::More::is(main::count_log(qr/password checked in a thread pool, after the checks before it/), 4,
