@@ -93,6 +93,29 @@ fn pem_spki_pkcs1_and_certificate() {
 }
 
 #[test]
+fn the_longest_signature_rsa_8192() {
+    let keys = keys("rsa8192.pem");
+    let policy = policy(&keys);
+    let token = token("rs256-8192.jwt");
+    assert_eq!(verify(&token, &keys, &policy, NOW).unwrap().alg, Alg::RS256);
+
+    let mut tampered = token.clone();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    assert_eq!(
+        verify(&tampered, &keys, &policy, NOW).unwrap_err(),
+        JwtError::BadSignature
+    );
+    // One byte longer than any signature: refused before any key is tried.
+    let mut longer = token.clone();
+    longer.extend_from_slice(b"AA");
+    assert_eq!(
+        verify(&longer, &keys, &policy, NOW).unwrap_err(),
+        JwtError::Malformed("signature is not base64url")
+    );
+}
+
+#[test]
 fn key_loading_refusals() {
     assert_eq!(
         load(&fixture("rsa1024.pem"), None).unwrap_err(),

@@ -276,8 +276,9 @@ impl<const SMALL: usize, const LARGE: usize> Room<SMALL, LARGE> {
     /// Decodes a base64url part: `None` if it is not base64url, or if it decodes to more than
     /// `LARGE` bytes and may not `spill` to the heap.
     fn decode(&mut self, part: &[u8], spill: bool) -> Option<&[u8]> {
-        // The room the base64 crate asks for.
-        let room = part.len().div_ceil(4) * 3;
+        // What unpadded base64url of this length decodes to, which the base64 crate checks
+        // exactly (a length of 4n + 1 is refused as it decodes).
+        let room = part.len() / 4 * 3 + (part.len() % 4).saturating_sub(1);
         let buf: &mut [u8] = if room <= SMALL {
             &mut self.small
         } else if room <= LARGE {
