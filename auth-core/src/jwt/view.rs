@@ -5,6 +5,7 @@
 //! variable or a directive asks for them.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 /// The header members `verify` checks.
 #[derive(Default)]
@@ -274,7 +275,9 @@ impl<'a> Reader<'a> {
         if text.len() <= 15 && text.bytes().all(|c| c.is_ascii_digit()) {
             return Some(text.bytes().fold(0, |n, c| n * 10 + u64::from(c - b'0')) as f64);
         }
-        text.parse::<f64>().ok().filter(|n| n.is_finite())
+        // parse_object's serde_json, which builds the objects later, may find infinity past
+        // 1e308 and refuse what is read here; so this refuses it first.
+        text.parse::<f64>().ok().filter(|n| n.abs() <= 1e308)
     }
 
     fn digits(&mut self) {
@@ -390,17 +393,19 @@ static SPECIAL: [bool; 256] = {
 };
 
 /// The member names of one object so far: the first few, without escapes, kept without
-/// allocating.
+/// allocating, the rest hashed, so that an object of many members (in a header, which is read
+/// before any signature is checked) costs no more than its length.
 #[derive(Default)]
 struct Seen<'a> {
     inline: [&'a str; 12],
     len: usize,
-    more: Vec<Cow<'a, str>>,
+    more: Option<HashSet<Cow<'a, str>>>,
 }
 
 impl<'a> Seen<'a> {
     fn contains(&self, name: &str) -> bool {
-        self.inline[..self.len].contains(&name) || self.more.iter().any(|n| n == name)
+        self.inline[..self.len].contains(&name)
+            || self.more.as_ref().is_some_and(|more| more.contains(name))
     }
 
     fn insert(&mut self, name: Cow<'a, str>) {
@@ -409,7 +414,9 @@ impl<'a> Seen<'a> {
                 self.inline[self.len] = name;
                 self.len += 1;
             }
-            name => self.more.push(name),
+            name => {
+                self.more.get_or_insert_default().insert(name);
+            }
         }
     }
 }
@@ -609,5 +616,36 @@ mod tests {
         assert!(claims(deep.as_bytes()).is_none());
         let deep = format!("{{\"exp\":{}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(claims(deep.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn numbers_near_the_largest_f64_are_refused_as_parse_object_may() {
+        for n in [
+            "1.7976931348623158e308",
+            "-1.7976931348623157e308",
+            "1e309",
+            "2e308",
+        ] {
+            let json = format!("{{\"exp\":{n}}}");
+            assert!(claims(json.as_bytes()).is_none(), "{n}");
+        }
+        for n in ["1e308", "-1e308", "9.99e307", "1e-400"] {
+            let json = format!("{{\"exp\":{n}}}");
+            assert!(claims(json.as_bytes()).is_some(), "{n}");
+            assert!(super::super::parse_object(json.as_bytes()).is_some(), "{n}");
+        }
+    }
+
+    #[test]
+    fn an_object_of_many_members() {
+        // 60,000 names: each compared with those before it, 1.8 billion comparisons; hashed,
+        // a few milliseconds.
+        let many = (0..60_000)
+            .map(|i| format!("\"m{i}\":0"))
+            .collect::<Vec<_>>();
+        let json = format!("{{{}}}", many.join(","));
+        assert!(header(json.as_bytes()).is_some());
+        let dup = format!("{{{},\"m59999\":1}}", many.join(","));
+        assert!(header(dup.as_bytes()).is_none());
     }
 }
