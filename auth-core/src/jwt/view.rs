@@ -251,12 +251,24 @@ impl<'a> Reader<'a> {
     /// A number, as the nearest `f64`; one out of its range is refused.
     fn number(&mut self) -> Option<f64> {
         let start = self.at;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.at += 1;
         }
         match self.peek()? {
             b'0' => self.at += 1,
-            b'1'..=b'9' => self.digits(),
+            b'1'..=b'9' => {
+                // A whole number of up to 15 digits, what NumericDates are, is exact in an
+                // f64: read as it is scanned.
+                let mut n = 0u64;
+                while let Some(c @ b'0'..=b'9') = self.peek() {
+                    n = n.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                    self.at += 1;
+                }
+                if start + 15 >= self.at && !matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+                    return Some(if negative { -(n as f64) } else { n as f64 });
+                }
+            }
             _ => return None,
         }
         if self.peek() == Some(b'.') {
@@ -271,10 +283,6 @@ impl<'a> Reader<'a> {
             self.some_digits()?;
         }
         let text = &self.json[start..self.at];
-        // Exact in an f64, and what NumericDates are: whole seconds.
-        if text.len() <= 15 && text.bytes().all(|c| c.is_ascii_digit()) {
-            return Some(text.bytes().fold(0, |n, c| n * 10 + u64::from(c - b'0')) as f64);
-        }
         // parse_object's serde_json, which builds the objects later, may find infinity past
         // 1e308 and refuse what is read here; so this refuses it first.
         text.parse::<f64>().ok().filter(|n| n.abs() <= 1e308)
@@ -399,13 +407,18 @@ static SPECIAL: [bool; 256] = {
 struct Seen<'a> {
     inline: [&'a str; 12],
     len: usize,
-    more: Option<HashSet<Cow<'a, str>>>,
+    // Boxed: one word in every object's Seen, where the set is almost never made.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<HashSet<Cow<'a, str>>>>,
 }
 
 impl<'a> Seen<'a> {
     fn contains(&self, name: &str) -> bool {
         self.inline[..self.len].contains(&name)
-            || self.more.as_ref().is_some_and(|more| more.contains(name))
+            || self
+                .more
+                .as_ref()
+                .is_some_and(|more| more_contains(more, name))
     }
 
     fn insert(&mut self, name: Cow<'a, str>) {
@@ -414,11 +427,23 @@ impl<'a> Seen<'a> {
                 self.inline[self.len] = name;
                 self.len += 1;
             }
-            name => {
-                self.more.get_or_insert_default().insert(name);
-            }
+            name => more_insert(&mut self.more, name),
         }
     }
+}
+
+// Out of line, so that the usual object, of a few members, runs none of the hashing code.
+#[cold]
+#[inline(never)]
+fn more_contains(more: &HashSet<Cow<'_, str>>, name: &str) -> bool {
+    more.contains(name)
+}
+
+#[cold]
+#[inline(never)]
+#[allow(clippy::box_collection)]
+fn more_insert<'a>(more: &mut Option<Box<HashSet<Cow<'a, str>>>>, name: Cow<'a, str>) {
+    more.get_or_insert_default().insert(name);
 }
 
 #[cfg(test)]
