@@ -3,34 +3,37 @@
 
 use core::num::NonZeroUsize;
 
-use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use hmac::{Hmac, KeyInit, Mac};
 use lru::LruCache;
+use sha2::Sha256;
+use zeroize::Zeroize;
 
 pub type Digest = [u8; 32];
 
 /// An HMAC-SHA-256 key made at random, for digests of credentials.
-pub struct DigestKey(hmac::Key);
+pub struct DigestKey(Hmac<Sha256>);
 
 impl DigestKey {
     pub fn random() -> Self {
-        let mut secret = [0u8; 32];
+        // A key of the block's length, which HMAC takes as it is.
+        let mut secret = [0u8; 64];
         // A failing system RNG leaves a zero key: digests stay unguessable only to the extent
         // the inputs are, which is still no worse than no cache at all.
         let _ = SystemRandom::new().fill(&mut secret);
-        DigestKey(hmac::Key::new(hmac::HMAC_SHA256, &secret))
+        let key = DigestKey(Hmac::new(&secret.into()));
+        secret.zeroize();
+        key
     }
 
     /// The digest of `parts`, each length-prefixed so that no two lists collide.
     pub fn digest(&self, parts: &[&[u8]]) -> Digest {
-        let mut ctx = hmac::Context::with_key(&self.0);
+        let mut mac = self.0.clone();
         for part in parts {
-            ctx.update(&(part.len() as u64).to_le_bytes());
-            ctx.update(part);
+            mac.update(&(part.len() as u64).to_le_bytes());
+            mac.update(part);
         }
-        let mut digest = [0u8; 32];
-        digest.copy_from_slice(ctx.sign().as_ref());
-        digest
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -126,7 +126,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
             if k.is_empty() {
                 return Err("empty \"k\"".into());
             }
-            (Family::Hmac, Material::hmac(&k))
+            (Family::Hmac, Material::hmac(&k).ok_or("HMAC key refused")?)
         }
         _ => return Ok(None),
     };

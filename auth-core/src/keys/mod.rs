@@ -119,8 +119,8 @@ impl Key {
         }
     }
 
-    pub(crate) fn hmac(secret: &[u8]) -> Self {
-        Self::new(Family::Hmac, Material::hmac(secret))
+    pub(crate) fn hmac(secret: &[u8]) -> Option<Self> {
+        Some(Self::new(Family::Hmac, Material::hmac(secret)?))
     }
 
     /// Whether the key may verify `alg`: the same family, and the JWK's `alg` if it has one.
@@ -160,7 +160,9 @@ pub fn load(data: &[u8], format: Option<KeyFormat>) -> Result<Loaded, KeyError> 
         KeyFormat::Jwks => jwks::load(data),
         KeyFormat::Pem => pem::load(data).map(single),
         KeyFormat::Hmac if data.is_empty() => Err(KeyError::Empty),
-        KeyFormat::Hmac => Ok(single(Key::hmac(data))),
+        KeyFormat::Hmac => Key::hmac(data)
+            .map(single)
+            .ok_or(KeyError::NoUsableKey(Vec::new())),
     }
 }
 
