@@ -2,14 +2,13 @@
 //! blocks algorithm confusion: split, header, algorithm allowed, key fits, signature, claims.
 
 mod alg;
+mod base64url;
 mod error;
 mod json;
 mod view;
 
 use std::cell::OnceCell;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{Map, Value};
 
 pub use alg::{Alg, Family};
@@ -276,20 +275,18 @@ impl<const SMALL: usize, const LARGE: usize> Room<SMALL, LARGE> {
     /// Decodes a base64url part: `None` if it is not base64url, or if it decodes to more than
     /// `LARGE` bytes and may not `spill` to the heap.
     fn decode(&mut self, part: &[u8], spill: bool) -> Option<&[u8]> {
-        // What unpadded base64url of this length decodes to, which the base64 crate checks
-        // exactly (a length of 4n + 1 is refused as it decodes).
-        let room = part.len() / 4 * 3 + (part.len() % 4).saturating_sub(1);
+        let room = base64url::decoded_len(part);
         let buf: &mut [u8] = if room <= SMALL {
             &mut self.small
         } else if room <= LARGE {
             self.large.insert([0; LARGE])
         } else if spill {
-            self.spill = URL_SAFE_NO_PAD.decode(part).ok()?;
-            return Some(&self.spill);
+            self.spill = vec![0; room];
+            &mut self.spill
         } else {
             return None;
         };
-        let len = URL_SAFE_NO_PAD.decode_slice(part, buf).ok()?;
+        let len = base64url::decode(part, buf)?;
         Some(&buf[..len])
     }
 }
