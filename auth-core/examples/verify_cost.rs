@@ -1,6 +1,7 @@
 //! Times, per algorithm, the raw signature check with the crypto the module uses (aws-lc; for
-//! HMAC, RustCrypto's `hmac`), a key parsed once and the signature decoded once, against `jwt::verify` on the same token, in this process: what the
-//! verify pipeline adds to the crypto. Used by scripts/bench; run alone with
+//! HMAC, RustCrypto's `hmac`), a key parsed once and the signature decoded once, against
+//! `jwt::verify` on the same token, in this process: what the verify pipeline adds to the
+//! crypto. Used by scripts/bench; run alone with
 //! `cargo run --release -p auth-core --example verify_cost [ROUNDS [ALG[=TOKEN_FILE] ...]]`:
 //! the algorithms named, or all, each with the fixture token or the token of TOKEN_FILE, signed
 //! with a key of `t/fixtures/jwt/jwks.json`. An HMAC costs more the longer the token.

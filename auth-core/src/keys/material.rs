@@ -181,7 +181,7 @@ mod tests {
         for (key, message, tags) in cases {
             let material = Material::hmac(key).unwrap();
             for (alg, tag) in [Alg::HS256, Alg::HS384, Alg::HS512].into_iter().zip(tags) {
-                let tag = hex(&tag.replace(' ', ""));
+                let tag = hex(tag);
                 assert!(material.verify(alg, message, &tag), "{alg:?}");
                 assert!(!material.verify(alg, b"other", &tag), "{alg:?}");
                 assert!(
@@ -192,7 +192,7 @@ mod tests {
                 flipped[0] ^= 1;
                 assert!(!material.verify(alg, message, &flipped), "{alg:?}");
             }
-            assert!(!material.verify(Alg::RS256, message, &hex(&tags[0].replace(' ', ""))));
+            assert!(!material.verify(Alg::RS256, message, &hex(tags[0])));
         }
     }
 
