@@ -44,7 +44,7 @@ sub burst {
 sub logout_token {
     my (%claims) = @_;
     my $now = time;
-    my %all = (iss => $TestOp::Issuer, aud => 'rp', iat => $now, exp => $now + 120,
+    my %all = (iss => $TestOp::Issuer, aud => 'rp', iat => $now, exp => $now + 3600,
         jti => "jti-" . rand(), events => '{"http://schemas.openid.net/event/backchannel-logout":{}}',
         %claims);
     my $json = '{' . join(',', map {
