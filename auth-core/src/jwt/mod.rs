@@ -5,6 +5,7 @@ mod alg;
 mod base64url;
 mod error;
 mod json;
+mod signature_only;
 mod view;
 
 use std::cell::OnceCell;
@@ -14,6 +15,7 @@ use serde_json::{Map, Value};
 pub use alg::{Alg, Family};
 pub use error::JwtError;
 pub(crate) use json::parse_object;
+pub use signature_only::SignatureOnly;
 use view::{Claims, Field};
 
 use crate::keys::Key;
