@@ -118,6 +118,8 @@ fn insert_handlers(cf: &mut ngx_conf_t) -> ngx_int_t {
         oidc::access_handler,
         crate::htpasswd::access_handler,
         jwt::access_handler,
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::signature_check_handler,
     ];
 
     for handler in ours {
@@ -282,6 +284,8 @@ pub struct LocConf {
     pub jwt: JwtConf,
     pub oidc: OidcConf,
     pub require: RequireConf,
+    #[cfg(feature = "test-hooks")]
+    pub test_signature_check: Option<Rc<auth_core::jwt::SignatureOnly>>,
 }
 
 impl Default for LocConf {
@@ -292,6 +296,8 @@ impl Default for LocConf {
             jwt: JwtConf::default(),
             oidc: OidcConf::default(),
             require: RequireConf::default(),
+            #[cfg(feature = "test-hooks")]
+            test_signature_check: None,
         }
     }
 }
@@ -312,6 +318,11 @@ impl Merge for LocConf {
         self.jwt.merge(&prev.jwt);
         self.oidc.merge(&prev.oidc);
         self.require.merge(&prev.require);
+        #[cfg(feature = "test-hooks")]
+        if self.test_signature_check.is_none() {
+            self.test_signature_check
+                .clone_from(&prev.test_signature_check);
+        }
         Ok(())
     }
 }
@@ -344,7 +355,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 26 + cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 26 + 2 * cfg!(feature = "test-hooks") as usize;
 
 pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!(
@@ -483,6 +494,12 @@ pub static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
         "auth_rs_test_panic",
         ANY_LOC_CONF | ngx::ffi::NGX_CONF_NOARGS,
         crate::test_hooks::set_panic
+    ),
+    #[cfg(feature = "test-hooks")]
+    command!(
+        "auth_rs_test_signature_check",
+        ANY_LOC_CONF | ngx::ffi::NGX_CONF_TAKE2,
+        crate::test_hooks::set_signature_check
     ),
     ngx_command_t::empty(),
 ];

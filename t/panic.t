@@ -7,11 +7,7 @@
 
 use FindBin;
 BEGIN { push @INC, "$FindBin::Bin/lib" }
-use Test::More;
-BEGIN {
-    plan skip_all => 'needs a module built with --features test-hooks (TEST_NGINX_AUTH_RS_TEST_HOOKS=1)'
-        unless $ENV{TEST_NGINX_AUTH_RS_TEST_HOOKS};
-}
+use TestHooks;
 use Test::Nginx::Socket 'no_plan';
 use MIME::Base64 qw(encode_base64);
 
