@@ -224,11 +224,7 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         Some(_) => return Err(JwtError::Malformed("kid is not a string")),
     };
 
-    // A key without a kid (PEM, raw secret) is a candidate whatever kid the token names.
-    let mut candidates = keys
-        .iter()
-        .filter(|k| k.fits(alg) && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid))
-        .peekable();
+    let mut candidates = candidates(keys, alg, kid).peekable();
     if candidates.peek().is_none() {
         return Err(JwtError::UnknownKey);
     }
@@ -243,6 +239,7 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     if !candidates.any(|key| key.verify(alg, message, signature)) {
         return Err(JwtError::BadSignature);
     }
+    drop(candidates);
     drop(header);
 
     let mut payload_room = Room::<512, 4096>::new();
@@ -255,6 +252,18 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     drop(claims);
 
     Ok(Verified::new(alg, exp, header_json, payload))
+}
+
+/// The keys that may verify a token of `alg` that names `kid`. A key without a kid (PEM, raw
+/// secret) is a candidate whatever kid the token names.
+fn candidates<'a>(
+    keys: &'a [Key],
+    alg: Alg,
+    kid: Option<&'a str>,
+) -> impl Iterator<Item = &'a Key> + 'a {
+    keys.iter().filter(move |k| {
+        k.fits(alg) && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
+    })
 }
 
 /// Room for a decoded part: `SMALL` bytes on the stack for the usual token, `LARGE` more

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{base64url, parse_object, Alg, JwtError};
+use super::{base64url, candidates, parse_object, Alg, JwtError};
 use crate::keys::Key;
 
 pub struct SignatureOnly {
@@ -39,11 +39,7 @@ impl SignatureOnly {
         let signature =
             decode(signature).ok_or(JwtError::Malformed("signature is not base64url"))?;
 
-        let key = keys
-            .iter()
-            .filter(|k| {
-                k.fits(alg) && (kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
-            })
+        let key = candidates(keys, alg, kid)
             .find(|k| k.verify(alg, message, &signature))
             .ok_or(JwtError::BadSignature)?;
         Ok(Self {
