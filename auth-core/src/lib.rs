@@ -6,6 +6,7 @@ pub mod basic;
 pub mod cache;
 pub mod htpasswd;
 pub mod http;
+pub mod jose;
 pub mod jwt;
 pub mod key_url;
 pub mod keys;

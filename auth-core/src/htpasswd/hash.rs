@@ -5,53 +5,14 @@ use base64::Engine;
 use sha1::{Digest, Sha1};
 use sha_crypt::{PasswordHashRef, PasswordVerifier, ShaCrypt};
 use subtle::ConstantTimeEq;
-use thiserror::Error;
 use zeroize::Zeroizing;
 
+use super::scheme::{is_crypt_base64, CryptScheme, HashError, Scheme, VerifyError};
 use super::{libcrypt, md5crypt};
 
 /// Longer passwords are refused unhashed: SHA-crypt's cost grows with the length, and
 /// libxcrypt takes no more (`CRYPT_MAX_PASSPHRASE_SIZE` less the NUL).
 pub const MAX_PASSWORD_LEN: usize = 511;
-
-/// Why a hash from an htpasswd line cannot be used.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum HashError {
-    #[error("unsupported password hash format")]
-    Unsupported,
-    #[error("malformed {0} hash")]
-    Malformed(&'static str),
-}
-
-/// Why a password could not be checked against a well-formed hash.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum VerifyError {
-    #[error("crypt() failed for a {0} hash")]
-    Crypt(&'static str),
-    #[error("internal error while checking the password")]
-    Internal,
-}
-
-/// A hash's scheme, which says how its prepared bytes read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Scheme {
-    /// `{PLAIN}password`: the password.
-    Plain,
-    /// `{SHA}base64(sha1(password))`: the digest.
-    Sha1,
-    /// `{SSHA}base64(sha1(password + salt) + salt)`: the digest, then the salt.
-    Ssha,
-    /// `$apr1$` and `$1$`: the salt, then the 22-character checksum.
-    Apr1,
-    Md5Crypt,
-    /// `$2a$`, `$2b$`, `$2y$`: the text.
-    Bcrypt,
-    /// `$5$` and `$6$`: the text.
-    Sha256Crypt,
-    Sha512Crypt,
-    /// Traditional DES, yescrypt and the rest of the C library's crypt: the text and a NUL.
-    Crypt(libcrypt::Scheme),
-}
 
 /// A password hash in an htpasswd file, parsed once when the file is loaded into the bytes
 /// its check reads.
@@ -202,7 +163,7 @@ impl<'a> HashRef<'a> {
     pub fn is_slow(&self) -> bool {
         match self.scheme {
             Scheme::Bcrypt | Scheme::Sha256Crypt | Scheme::Sha512Crypt => true,
-            Scheme::Crypt(scheme) => scheme != libcrypt::Scheme::Des,
+            Scheme::Crypt(scheme) => scheme != CryptScheme::Des,
             _ => false,
         }
     }
@@ -270,8 +231,4 @@ fn check_sha_crypt(text: &str) -> Result<(), HashError> {
     }
 
     Ok(())
-}
-
-pub(super) fn is_crypt_base64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'.' || c == b'/'
 }

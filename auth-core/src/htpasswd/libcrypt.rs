@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
-use super::hash::{is_crypt_base64, HashError, VerifyError};
+use super::scheme::{is_crypt_base64, CryptScheme, HashError, VerifyError};
 
 /// `sizeof(struct crypt_data)` in libxcrypt.
 const CRYPT_DATA_SIZE: usize = 32768;
@@ -25,46 +25,26 @@ extern "C" {
     fn crypt_checksalt(setting: *const c_char) -> c_int;
 }
 
-/// The schemes checked by the C library.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Yescrypt,
-    GostYescrypt,
-    Scrypt,
-    Des,
-}
-
-impl Scheme {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Yescrypt => "yescrypt",
-            Self::GostYescrypt => "gost-yescrypt",
-            Self::Scrypt => "scrypt",
-            Self::Des => "DES",
-        }
-    }
-}
-
 /// Appends `text` and a NUL, if the C library takes it.
-pub fn prepare(text: &str, out: &mut Vec<u8>) -> Result<Scheme, HashError> {
+pub fn prepare(text: &str, out: &mut Vec<u8>) -> Result<CryptScheme, HashError> {
     let scheme = if text.starts_with("$y$") {
-        Scheme::Yescrypt
+        CryptScheme::Yescrypt
     } else if text.starts_with("$gy$") {
-        Scheme::GostYescrypt
+        CryptScheme::GostYescrypt
     } else if text.starts_with("$7$") {
-        Scheme::Scrypt
+        CryptScheme::Scrypt
     } else if !text.starts_with(['$', '_']) {
         // Traditional DES: two salt characters and an eleven-character checksum.
         if text.len() != 13 || !text.bytes().all(is_crypt_base64) {
             return Err(HashError::Unsupported);
         }
-        Scheme::Des
+        CryptScheme::Des
     } else {
         return Err(HashError::Unsupported);
     };
     let malformed = HashError::Malformed(scheme.name());
 
-    if scheme != Scheme::Des {
+    if scheme != CryptScheme::Des {
         let checksum = text.rsplit('$').next().unwrap_or_default();
         if checksum.len() != 43 || !checksum.bytes().all(is_crypt_base64) {
             return Err(malformed);
@@ -87,7 +67,7 @@ pub fn prepare(text: &str, out: &mut Vec<u8>) -> Result<Scheme, HashError> {
 }
 
 /// `hash` is what prepare appended.
-pub fn verify(scheme: Scheme, hash: &[u8], password: &[u8]) -> Result<bool, VerifyError> {
+pub fn verify(scheme: CryptScheme, hash: &[u8], password: &[u8]) -> Result<bool, VerifyError> {
     let failed = VerifyError::Crypt(scheme.name());
     let hash = CStr::from_bytes_with_nul(hash).map_err(|_| failed.clone())?;
     let mut phrase = password.to_vec();

@@ -4,7 +4,7 @@ use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::hash::{is_crypt_base64, HashError, Scheme};
+use super::scheme::{is_crypt_base64, HashError, Scheme};
 
 const CHECKSUM_LEN: usize = 22;
 

@@ -4,6 +4,7 @@ mod hash;
 pub mod idle;
 mod libcrypt;
 mod md5crypt;
+mod scheme;
 
 use std::hash::{BuildHasher, RandomState};
 
@@ -11,8 +12,9 @@ use hashbrown::HashTable;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
-use hash::Scheme;
-pub use hash::{HashError, HashRef, PasswordHash, VerifyError, MAX_PASSWORD_LEN};
+pub use hash::{HashRef, PasswordHash, MAX_PASSWORD_LEN};
+use scheme::Scheme;
+pub use scheme::{HashError, VerifyError};
 
 /// Why a line of an htpasswd file was skipped.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -1,10 +1,8 @@
 //! Signed JWTs (JWS compact serialization, RFC 7515 and 7519), verified in the order that
 //! blocks algorithm confusion: split, header, algorithm allowed, key fits, signature, claims.
 
-mod alg;
 mod base64url;
 mod error;
-mod json;
 mod signature_only;
 mod view;
 
@@ -12,9 +10,9 @@ use std::cell::OnceCell;
 
 use serde_json::{Map, Value};
 
-pub use alg::{Alg, Family};
+pub(crate) use crate::jose::parse_object;
+pub use crate::jose::{Alg, Family};
 pub use error::JwtError;
-pub(crate) use json::parse_object;
 pub use signature_only::SignatureOnly;
 use view::{Claims, Field};
 

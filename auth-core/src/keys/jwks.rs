@@ -5,7 +5,7 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::{bit_length, ec_family, Key, KeyError, Loaded, Material, Skipped, MIN_RSA_BITS};
-use crate::jwt::{parse_object, Alg, Family};
+use crate::jose::{parse_object, Alg, Family};
 
 /// The usable keys of a set; a key that cannot be used is skipped with its reason (RFC 7517,
 /// section 5), and the set is refused only when no key is left.

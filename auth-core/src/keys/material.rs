@@ -7,7 +7,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
-use crate::jwt::{Alg, Family};
+use crate::jose::{Alg, Family};
 
 #[derive(Clone)]
 pub(super) enum Material {

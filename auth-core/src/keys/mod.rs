@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use material::Material;
 
-use crate::jwt::{Alg, Family};
+use crate::jose::{Alg, Family};
 
 /// How a key file is written; without it the content tells JWKS from PEM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use jsonwebtoken::DecodingKey;
 
 use super::{bit_length, ec_family, Key, KeyError, Material, MIN_RSA_BITS};
-use crate::jwt::Family;
+use crate::jose::Family;
 
 pub fn load(data: &[u8]) -> Result<Key, KeyError> {
     let text = core::str::from_utf8(data).map_err(|_| KeyError::Pem("not text"))?;

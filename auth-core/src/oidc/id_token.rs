@@ -79,7 +79,7 @@ pub fn check(token: &Verified, client_id: &str, expect: Expect) -> Result<IdToke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::{parse_object, Alg};
+    use crate::jose::{parse_object, Alg};
 
     fn token(claims: &str) -> Verified {
         let exp = parse_object(claims.as_bytes())

@@ -77,7 +77,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::parse_object;
+    use crate::jose::parse_object;
 
     fn c(claims: &str, now: i64) -> Result<LogoutToken, LogoutTokenError> {
         check(&parse_object(claims.as_bytes()).unwrap(), now, 0)

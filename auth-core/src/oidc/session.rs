@@ -97,7 +97,7 @@ impl Session {
     pub fn claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
         let payload = self.id_token.split('.').nth(1)?;
         let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
-        crate::jwt::parse_object(&json)
+        crate::jose::parse_object(&json)
     }
 
     /// Time to refresh the tokens: there is a refresh token, and they expire within a quarter

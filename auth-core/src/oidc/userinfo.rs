@@ -59,7 +59,7 @@ pub fn parse_response(
     if media.as_deref() == Some(b"application/jwt") {
         return Err(UserinfoError::Jwt);
     }
-    let Some(object) = crate::jwt::parse_object(body) else {
+    let Some(object) = crate::jose::parse_object(body) else {
         return Err(UserinfoError::NotJson);
     };
     if object.get("sub").and_then(Value::as_str) != Some(sub) {
