@@ -1,13 +1,17 @@
-//! The per-worker caches of `auth_htpasswd_cache` and `auth_jwt_cache`.
+//! Caches made in each worker, as `auth_htpasswd_cache` and `auth_jwt_cache` size them.
 
 use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void};
 use core::num::NonZeroUsize;
+use core::ops::Deref;
+use std::rc::Rc;
 
 use auth_core::cache::{Cache, Digest};
+use auth_core::jwt::Verified;
 use ngx::ffi::{ngx_command_t, ngx_conf_t, ngx_str_t};
 
-use crate::conf::{args, done, parse_seconds, str_bytes, MainConf};
+use crate::directive::{self, args, done, parse_seconds, DUPLICATE};
+use crate::text::str_bytes;
 
 /// Entries and seconds of validity when the directive is not given.
 const DEFAULT_MAX: usize = 1024;
@@ -41,6 +45,19 @@ impl<V: Clone> WorkerCache<V> {
 
     pub fn digest(&self, parts: &[&[u8]]) -> Option<Digest> {
         self.with(|cache| cache.digest(parts))
+    }
+}
+
+/// Tokens verified lately, with their claims (`auth_jwt_cache`): auth_jwt's and those of
+/// auth_oidc's bearer mode, under digests that never meet.
+#[derive(Default)]
+pub struct TokenCache(pub WorkerCache<Rc<Verified>>);
+
+impl Deref for TokenCache {
+    type Target = WorkerCache<Rc<Verified>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
@@ -79,36 +96,22 @@ fn parse(args: &[ngx_str_t]) -> Result<Option<(NonZeroUsize, i64)>, String> {
     }
 }
 
-fn set<V>(
+/// `auth_htpasswd_cache` and `auth_jwt_cache`: `cmd.offset` is where the cache lies in the
+/// main configuration.
+pub fn set_worker_cache<V>(
     cf: *mut ngx_conf_t,
-    cache: impl FnOnce(&MainConf) -> &WorkerCache<V>,
+    cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context and this module's MainConf.
-    let (cf, mcf) = unsafe { (&mut *cf, &*conf.cast::<MainConf>()) };
-    let cache = cache(mcf);
+    // SAFETY: nginx passes a valid configuration context; the command table gives the offset
+    // of a WorkerCache<V> in this module's main configuration.
+    let (cf, cache) = unsafe { (&mut *cf, directive::part::<WorkerCache<V>>(conf, cmd)) };
     if cache.set.get() {
-        return c"is duplicate".as_ptr().cast_mut();
+        return DUPLICATE;
     }
     let result = parse(&args(cf)[1..]).map(|size| {
         cache.size.set(size);
         cache.set.set(true);
     });
     done(cf, result)
-}
-
-pub fn set_auth_htpasswd_cache(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    set(cf, |mcf| &mcf.htpasswd_cache, conf)
-}
-
-pub fn set_auth_jwt_cache(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    set(cf, |mcf| &mcf.jwt_cache, conf)
 }

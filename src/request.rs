@@ -10,9 +10,9 @@ use ngx::ffi::{
 };
 use ngx::ngx_string;
 
-use crate::conf::str_bytes;
 use crate::guard;
 use crate::log::Sink;
+use crate::text::str_bytes;
 
 /// Runs an access handler; a panic becomes a 500 for this request and an alert in the log.
 pub fn guard(

@@ -8,27 +8,26 @@ use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, ngx_str_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::key_file;
 use super::key_request::{self, Keys};
 use super::key_set::{KeySet, Part};
 use super::key_url;
-use super::JwtConf;
-use crate::conf::{str_bytes, LocConf, Module};
-use crate::ctx;
+use super::{JwtConf, JwtCtx, JwtMain};
+use crate::cache::TokenCache;
 use crate::log::Sink;
+use crate::part::{LocPart, MainPart, RequestPart};
 use crate::request::{self, complex_value, quoted};
+use crate::text::str_bytes;
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     request::guard(r, "auth_jwt", handle)
 }
 
 fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
-    let Some(lcf) = Module::location_conf(r) else {
+    let Some(jcf) = JwtConf::of(r) else {
         return Status::NGX_DECLINED.into();
     };
-    let jcf = &lcf.jwt;
 
     let realm = match request::realm(r, jcf.realm) {
         Ok(realm) => realm,
@@ -70,7 +69,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
     };
 
-    let result = verify_cached(lcf, joined.as_deref(), str_bytes(&token), now, r);
+    let result = verify_cached(jcf, joined.as_deref(), str_bytes(&token), now, r);
 
     // A key the provider has just added: fetch its keys again, once per cooldown.
     if !jcf.key_urls().is_empty()
@@ -89,8 +88,8 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let missing = matches!(result, Err(JwtError::Missing));
     let ok = result.is_ok();
-    match ctx::get_or_create(r) {
-        Some(ctx) => ctx.jwt.replace(Some(result)),
+    match JwtCtx::of_or_create(r) {
+        Some(ctx) => ctx.verdict.replace(Some(result)),
         None => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     };
 
@@ -111,8 +110,8 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                     0,
                     format_args!("JWT refused: auth_jwt_require failed"),
                 );
-                if let Some(ctx) = ctx::get(r) {
-                    ctx.jwt.replace(Some(Err(JwtError::RequireFailed)));
+                if let Some(ctx) = JwtCtx::of(r) {
+                    ctx.verdict.replace(Some(Err(JwtError::RequireFailed)));
                 }
                 return if require.status == NGX_HTTP_FORBIDDEN {
                     challenge(r, realm, Some("insufficient_scope"), NGX_HTTP_FORBIDDEN)
@@ -163,10 +162,10 @@ fn run_time_keys(
             generation: u.generation,
         }))
         .collect::<Vec<_>>();
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(main) = JwtMain::of(r) else {
         return Err(Status::NGX_ERROR.into());
     };
-    let set = mcf.key_sets.join(jcf, &parts);
+    let set = main.key_sets.join(jcf, &parts);
 
     // Without any key, a source that failed is the server's fault, not the token's.
     if set.keys.is_empty() && (files.failed || fetch_failed || url_failed) {
@@ -182,18 +181,17 @@ fn run_time_keys(
 
 /// Verifies a token, or finds it verified lately for this location's keys and policy.
 fn verify_cached(
-    lcf: &LocConf,
+    jcf: &JwtConf,
     joined: Option<&KeySet>,
     token: &[u8],
     now: i64,
     r: &ngx_http_request_t,
 ) -> Result<Rc<Verified>, JwtError> {
-    let jcf = &lcf.jwt;
     let (keys, policy, generation) = match joined {
         Some(set) => (set.keys.as_slice(), &set.policy, set.generation),
         None => (jcf.keys(), &*jcf.policy, 0),
     };
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(cache) = TokenCache::of(r) else {
         return verify(token, keys, policy, now).map(Rc::new);
     };
 
@@ -205,12 +203,11 @@ fn verify_cached(
     let digest = if token.is_empty() {
         None
     } else {
-        mcf.jwt_cache
-            .digest(&[&location, &generation.to_le_bytes(), token])
+        cache.digest(&[&location, &generation.to_le_bytes(), token])
     };
 
     if let Some(verified) = digest
-        .and_then(|d| mcf.jwt_cache.with(|cache| cache.get(&d, now)))
+        .and_then(|d| cache.with(|cache| cache.get(&d, now)))
         .flatten()
     {
         request::debug(r, format_args!("auth_jwt: token verified from cache"));
@@ -223,8 +220,7 @@ fn verify_cached(
             Some(exp) => exp.floor() as i64,
             None => i64::MAX,
         };
-        mcf.jwt_cache
-            .with(|cache| cache.insert(digest, verified.clone(), now, expires));
+        cache.with(|cache| cache.insert(digest, verified.clone(), now, expires));
     }
     Ok(verified)
 }

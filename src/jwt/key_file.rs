@@ -5,13 +5,13 @@ use std::io;
 
 use auth_core::keys::{self, Key, KeyFormat};
 use ngx::ffi::{ngx_http_complex_value_t, ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_WARN};
-use ngx::http::HttpModuleMainConf;
 
-use super::JwtConf;
-use crate::conf::{str_bytes, Module};
+use super::{JwtConf, JwtMain};
 use crate::file_cache::{FileCache, Version};
 use crate::log::Sink;
+use crate::part::MainPart;
 use crate::request::complex_value;
+use crate::text::str_bytes;
 
 pub struct KeyFile {
     pub path: *mut ngx_http_complex_value_t,
@@ -33,7 +33,7 @@ pub struct FileKeys {
 /// token is then judged by the other keys.
 pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, log: &mut Sink) -> FileKeys {
     let mut out = FileKeys::default();
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(main) = JwtMain::of(r) else {
         out.failed = true;
         return out;
     };
@@ -43,7 +43,7 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, log: &mut Sink) -> FileKe
             continue;
         };
         let path = str_bytes(&path);
-        match mcf
+        match main
             .key_files
             .0
             .get(log, path, |data, sink| parse(data, file.format, path, sink))

@@ -18,15 +18,14 @@ use ngx::ffi::{
     NGX_ERROR, NGX_HTTP_GET, NGX_HTTP_OK, NGX_HTTP_SPECIAL_RESPONSE, NGX_HTTP_SUBREQUEST_IN_MEMORY,
     NGX_HTTP_SUBREQUEST_WAITED, NGX_LOG_ERR, NGX_LOG_WARN,
 };
-use ngx::http::HttpModuleMainConf;
 use ngx::ngx_string;
 
-use super::JwtConf;
-use crate::conf::{str_bytes, Module};
-use crate::ctx;
+use super::{JwtConf, JwtCtx, JwtMain};
 use crate::guard;
 use crate::log::Sink;
+use crate::part::{MainPart, RequestPart};
 use crate::request::{complex_value, debug};
+use crate::text::str_bytes;
 
 /// More URIs than this for one location (they may come from variables) and the worker forgets
 /// them all.
@@ -86,20 +85,20 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
         keys: Vec::new(),
         failed: true,
     };
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(main) = JwtMain::of(r) else {
         return failed;
     };
-    if ctx::get_or_create(r).is_none() {
+    if JwtCtx::of_or_create(r).is_none() {
         return failed;
     }
     let location = jcf as *const JwtConf as usize;
 
-    let fetch = ctx::get(r).and_then(|ctx| ctx.key_fetch.borrow_mut().take());
+    let fetch = JwtCtx::of(r).and_then(|ctx| ctx.key_fetch.borrow_mut().take());
     let Some(fetch) = fetch else {
         let Some(uris) = evaluate(r, jcf.key_requests()) else {
             return failed;
         };
-        let all = mcf.fetched_keys.0.borrow();
+        let all = main.fetched_keys.0.borrow();
         let stored = all.get(&location);
         let states = uris
             .iter()
@@ -116,7 +115,7 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
         drop(all);
         let fetch = KeyFetch { uris, states };
         if fetch.states.iter().all(|s| matches!(s, State::Fresh)) {
-            return ready(mcf, location, &fetch.uris, false);
+            return ready(main, location, &fetch.uris, false);
         }
         return match start(r, fetch) {
             Some(fetch) => {
@@ -135,7 +134,7 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
 
     let mut log = crate::request::log(r);
     let mut failed = false;
-    let mut all = mcf.fetched_keys.0.borrow_mut();
+    let mut all = main.fetched_keys.0.borrow_mut();
     let stored = all.entry(location).or_default();
     if stored.len() + fetch.uris.len() > MAX_URIS {
         stored.clear();
@@ -176,12 +175,12 @@ pub fn keys(r: &mut ngx_http_request_t, jcf: &JwtConf, now: i64) -> Keys {
     }
     drop(all);
 
-    ready(mcf, location, &fetch.uris, failed)
+    ready(main, location, &fetch.uris, failed)
 }
 
 /// The keys stored for `uris` of the location.
-fn ready(mcf: &crate::conf::MainConf, location: usize, uris: &[Vec<u8>], mut failed: bool) -> Keys {
-    let all = mcf.fetched_keys.0.borrow();
+fn ready(main: &JwtMain, location: usize, uris: &[Vec<u8>], mut failed: bool) -> Keys {
+    let all = main.fetched_keys.0.borrow();
     let stored = all.get(&location);
     let mut keys = Vec::with_capacity(uris.len());
     for uri in uris {
@@ -291,7 +290,7 @@ fn evaluate(
 }
 
 fn keep(r: &ngx_http_request_t, fetch: KeyFetch) {
-    if let Some(ctx) = ctx::get(r) {
+    if let Some(ctx) = JwtCtx::of(r) {
         ctx.key_fetch.replace(Some(fetch));
     }
 }
@@ -365,7 +364,7 @@ unsafe extern "C" fn done(
             } else {
                 Ok(body(sr))
             };
-        if let Some(ctx) = ctx::get(sr) {
+        if let Some(ctx) = JwtCtx::of(sr) {
             if let Some(fetch) = ctx.key_fetch.borrow_mut().as_mut() {
                 if let Some(state) = fetch.states.get_mut(index) {
                     *state = State::Done(outcome);

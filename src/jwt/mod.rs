@@ -7,12 +7,13 @@ pub mod key_set;
 pub mod key_url;
 pub mod variables;
 
+use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void};
 use core::ptr;
 use std::os::unix::ffi::OsStrExt;
 use std::rc::Rc;
 
-use auth_core::jwt::{Alg, Policy};
+use auth_core::jwt::{Alg, JwtError, Policy, Verified};
 use auth_core::keys::{self, Key, KeyFormat};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_str_t, NGX_HTTP_FORBIDDEN,
@@ -21,10 +22,38 @@ use ngx::ffi::{
 
 pub use handler::access_handler;
 use key_file::KeyFile;
+pub use variables::remote_user;
 
-use crate::conf::{args, compile_complex_value, done, parse_seconds, str_bytes, LocConf};
+use crate::directive::{self, args, compile_complex_value, done, parse_seconds, DUPLICATE};
 use crate::log::Sink;
-use crate::require::Require;
+use crate::requirement::Require;
+use crate::text::{str_bytes, text};
+
+/// What auth_jwt keeps for the whole configuration.
+#[derive(Default)]
+pub struct JwtMain {
+    /// Keys fetched by auth_jwt_key_request, by location and URI.
+    fetched_keys: key_request::FetchedKeysByUri,
+    /// Key files named with variables, by path.
+    key_files: key_file::KeyFiles,
+    /// The keys of locations with keys from run time, joined.
+    key_sets: key_set::KeySets,
+    /// The sources of auth_jwt_key_url, one per URL and settings.
+    key_urls: RefCell<Vec<Rc<key_url::KeyUrl>>>,
+    /// `auth_jwt_key_url_zone`; 0: the default.
+    key_url_zone_size: Cell<usize>,
+}
+
+/// auth_jwt's part of a request.
+#[derive(Default)]
+pub struct JwtCtx {
+    /// The verdict of auth_jwt.
+    verdict: RefCell<Option<Result<Rc<Verified>, JwtError>>>,
+    /// The subrequests of auth_jwt_key_request, while they run and when they are done.
+    key_fetch: RefCell<Option<key_request::KeyFetch>>,
+    /// How often auth_jwt_key_url parked the request.
+    key_url_waits: Cell<u8>,
+}
 
 pub struct JwtConf {
     pub realm: *mut ngx_http_complex_value_t,
@@ -170,22 +199,20 @@ impl JwtConf {
     }
 }
 
-pub(crate) fn conf<'a>(
+/// The setter's configuration context and its location's JwtConf.
+fn conf<'a>(
     cf: *mut ngx_conf_t,
+    cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> (&'a mut ngx_conf_t, &'a mut JwtConf) {
-    // SAFETY: nginx passes a valid configuration context and this module's LocConf.
-    unsafe { (&mut *cf, &mut (*conf.cast::<LocConf>()).jwt) }
+    // SAFETY: nginx passes a valid configuration context; cmd.offset is this part's.
+    unsafe { (&mut *cf, directive::part::<JwtConf>(conf, cmd)) }
 }
 
-pub(crate) fn text(arg: &ngx_str_t) -> Result<&str, String> {
-    core::str::from_utf8(str_bytes(arg)).map_err(|_| "invalid UTF-8".to_owned())
-}
-
-pub fn set_auth_jwt(cf: *mut ngx_conf_t, _: *mut ngx_command_t, c: *mut c_void) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
+pub fn set_auth_jwt(cf: *mut ngx_conf_t, cmd: *mut ngx_command_t, c: *mut c_void) -> *mut c_char {
+    let (cf, jcf) = conf(cf, cmd, c);
     if !jcf.realm.is_null() {
-        return c"is duplicate".as_ptr().cast_mut();
+        return DUPLICATE;
     }
     let result = (|| {
         let realm = compile_complex_value(cf, args(cf)[1], false).ok_or("invalid realm")?;
@@ -213,10 +240,10 @@ pub fn set_auth_jwt(cf: *mut ngx_conf_t, _: *mut ngx_command_t, c: *mut c_void) 
 
 pub fn set_auth_jwt_key_file(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
+    let (cf, jcf) = conf(cf, cmd, c);
     let result = (|| {
         let args = args(cf);
         let format = match args.get(2) {
@@ -264,14 +291,15 @@ pub fn set_auth_jwt_key_file(
 /// A directive that sets one value once: "is duplicate" on a repeat, else `parse`'s verdict.
 fn set_once<T>(
     cf: *mut ngx_conf_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
     field: fn(&mut JwtConf) -> &mut Option<T>,
     parse: fn(&[ngx_str_t]) -> Result<T, String>,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
+    let (cf, jcf) = conf(cf, cmd, c);
     let slot = field(jcf);
     if slot.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
+        return DUPLICATE;
     }
     let result = parse(&args(cf)[1..]).map(|value| *slot = Some(value));
     done(cf, result)
@@ -288,28 +316,28 @@ fn strings(args: &[ngx_str_t]) -> Result<Vec<String>, String> {
 
 pub fn set_auth_jwt_leeway(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    set_once(cf, c, |j| &mut j.leeway, |args| seconds(&args[0]))
+    set_once(cf, cmd, c, |j| &mut j.leeway, |args| seconds(&args[0]))
 }
 
 /// Keys from files are parsed once, when the configuration is loaded; the time applies to keys
 /// fetched by `auth_jwt_key_request`.
 pub fn set_auth_jwt_key_cache(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    set_once(cf, c, |j| &mut j.key_cache, |args| seconds(&args[0]))
+    set_once(cf, cmd, c, |j| &mut j.key_cache, |args| seconds(&args[0]))
 }
 
 pub fn set_auth_jwt_key_request(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
+    let (cf, jcf) = conf(cf, cmd, c);
     let uri = args(cf)[1];
     let result = (|| {
         let bytes = str_bytes(&uri);
@@ -346,11 +374,12 @@ pub fn set_auth_jwt_type(
 
 pub fn set_auth_jwt_algorithms(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
     set_once(
         cf,
+        cmd,
         c,
         |j| &mut j.algorithms,
         |args| {
@@ -367,27 +396,28 @@ pub fn set_auth_jwt_algorithms(
 
 pub fn set_auth_jwt_issuer(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    set_once(cf, c, |j| &mut j.issuers, strings)
+    set_once(cf, cmd, c, |j| &mut j.issuers, strings)
 }
 
 pub fn set_auth_jwt_audience(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    set_once(cf, c, |j| &mut j.audiences, strings)
+    set_once(cf, cmd, c, |j| &mut j.audiences, strings)
 }
 
 pub fn set_auth_jwt_require_exp(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
     set_once(
         cf,
+        cmd,
         c,
         |j| &mut j.require_exp,
         |args| match str_bytes(&args[0]) {
@@ -403,10 +433,10 @@ pub fn set_auth_jwt_require_exp(
 
 pub fn set_auth_jwt_require(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = conf(cf, c);
+    let (cf, jcf) = conf(cf, cmd, c);
     let result = (|| {
         let require = Require::parse(cf, NGX_HTTP_UNAUTHORIZED, |error| match error {
             b"401" => Ok(NGX_HTTP_UNAUTHORIZED),

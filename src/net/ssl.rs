@@ -2,6 +2,7 @@
 //! TLS 1.2 and 1.3, the peer's certificate verified against the system's trusted certificates
 //! or a file of them.
 
+use core::cell::RefCell;
 use core::ffi::c_int;
 use core::ptr;
 
@@ -19,6 +20,23 @@ use ngx::ffi::{
 pub struct Trust {
     pub trusted: Vec<u8>,
     pub crl: Vec<u8>,
+}
+
+/// The client contexts made with the configuration, one per trust, shared by every
+/// connection that verifies its peer the same way.
+#[derive(Default)]
+pub struct SslContexts(RefCell<Vec<(Trust, *mut ngx_ssl_t)>>);
+
+impl SslContexts {
+    /// The context for `trust`, made on first use.
+    pub fn get(&self, cf: &mut ngx_conf_t, trust: &Trust) -> Result<*mut ngx_ssl_t, String> {
+        if let Some((_, ssl)) = self.0.borrow().iter().find(|(t, _)| t == trust) {
+            return Ok(*ssl);
+        }
+        let ssl = client_context(cf, trust)?;
+        self.0.borrow_mut().push((trust.clone(), ssl));
+        Ok(ssl)
+    }
 }
 
 /// `path` as an nginx string from cf's pool, NUL-terminated as OpenSSL's file functions need.

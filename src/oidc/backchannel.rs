@@ -16,14 +16,13 @@ use ngx::ffi::{
     NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK,
     NGX_HTTP_POST, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO,
 };
-use ngx::http::HttpModuleMainConf;
 
 use super::exchange::LEEWAY;
 use super::headers::add_header;
 use super::provider::{Provider, Readiness};
-use crate::conf::Module;
-use crate::ctx;
+use super::{OidcCtx, OidcMain};
 use crate::guard;
+use crate::part::{MainPart, RequestPart};
 use crate::request;
 
 /// Largest request body read.
@@ -35,7 +34,7 @@ pub(super) fn id(provider: &Provider, kind: &str, value: &str) -> [u8; 32] {
 
 /// Why the provider ended `session`, if it did.
 pub fn ended(r: &ngx_http_request_t, provider: &Provider, session: &Session, now: i64) -> bool {
-    let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
+    let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
         return false;
     };
     if !zone.any_marks() {
@@ -54,10 +53,10 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     if r.method != NGX_HTTP_POST as usize {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
     }
-    let Some(ctx) = ctx::get_or_create(r) else {
+    let Some(ctx) = OidcCtx::of_or_create(r) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    if !ctx.oidc_body_read.get() {
+    if !ctx.body_read.get() {
         r.set_request_body_in_single_buf(1);
         // SAFETY: r is the live main request; the handler runs the phases again once the
         // body is in. As in the mirror module, the request's count is given back at once.
@@ -100,7 +99,7 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
         Ok(logout) => logout,
         Err(err) => return refuse(r, format_args!("{err}")),
     };
-    let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
+    let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     if !zone.mark(
@@ -186,8 +185,8 @@ unsafe extern "C" fn body_read(r: *mut ngx_http_request_t) {
     // SAFETY: nginx calls this with the request whose body was read.
     let r = unsafe { &mut *r };
     let noted = guard::catch(|| {
-        if let Some(ctx) = ctx::get(r) {
-            ctx.oidc_body_read.set(true);
+        if let Some(ctx) = OidcCtx::of(r) {
+            ctx.body_read.set(true);
         }
     });
     if noted.is_err() {

@@ -7,13 +7,14 @@ use std::rc::Rc;
 
 use auth_core::jwt::{self, JwtError, Policy, Verified};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_INFO};
-use ngx::http::HttpModuleMainConf;
 use serde_json::Value;
 
 use super::exchange::LEEWAY;
 use super::provider::{Provider, Ready};
-use crate::conf::{str_bytes, Module};
+use crate::cache::TokenCache;
+use crate::part::MainPart;
 use crate::request;
+use crate::text::str_bytes;
 
 /// The token of `Authorization: Bearer <token>`, if the request has one.
 pub fn token(r: &ngx_http_request_t) -> Option<Vec<u8>> {
@@ -35,8 +36,7 @@ pub fn verify(
     now: i64,
 ) -> Result<Rc<Verified>, JwtError> {
     let s = &provider.settings;
-    let mcf = Module::main_conf(r);
-    let cache = mcf.map(|m| &m.jwt_cache);
+    let cache = TokenCache::of(r);
     // Keys of another fetch are another generation: a withdrawn key admits nothing from here.
     let generation = ready.generation.to_le_bytes();
     let digest = cache.and_then(|c| {

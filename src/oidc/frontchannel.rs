@@ -10,20 +10,21 @@ use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_LOG_INFO,
 };
-use ngx::http::HttpModuleMainConf;
 
 use super::backchannel::{id, respond};
 use super::headers::cookies;
 use super::provider::Provider;
-use crate::conf::{str_bytes, Module};
+use super::OidcMain;
+use crate::part::MainPart;
 use crate::request;
+use crate::text::str_bytes;
 
 pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     let s = &provider.settings;
     let now = request::now();
     let query = String::from_utf8_lossy(str_bytes(&r.args)).into_owned();
     let sid = frontchannel_sid(&query, &s.issuer).or_else(|| {
-        let sealer = Module::main_conf(r)?.oidc_sealer.borrow().clone()?;
+        let sealer = OidcMain::of(r)?.sealer.borrow().clone()?;
         let header = cookies(r);
         let loaded = super::sessions::load(provider, &header, now)?.ok()?;
         Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now)
@@ -38,7 +39,7 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
         );
         return NGX_HTTP_BAD_REQUEST as ngx_int_t;
     };
-    let Some(zone) = Module::main_conf(r).and_then(|m| m.oidc_zone.get()) else {
+    let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     // Unauthenticated: the mark may not push out another one (a back-channel logout's).

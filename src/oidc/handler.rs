@@ -14,7 +14,6 @@ use ngx::ffi::{
     NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_MOVED_TEMPORARILY,
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
 use super::backchannel;
 use super::bearer;
@@ -24,10 +23,11 @@ use super::headers::{cookies, origin, request_header, set_location, strip_cookie
 use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
 use super::sessions::{self, set_cookie, SaveError};
-use crate::conf::{str_bytes, Module};
-use crate::ctx::{self, OidcCtx};
+use super::{Found, OidcConf, OidcCtx, OidcMain};
 use crate::net;
+use crate::part::{LocPart, MainPart, RequestPart};
 use crate::request::{self, quoted};
+use crate::text::str_bytes;
 
 /// Logins in progress kept at once, per browser.
 const MAX_PENDING_LOGINS: usize = 4;
@@ -37,28 +37,28 @@ pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
-    let Some(lcf) = Module::location_conf(r) else {
+    let Some(ocf) = OidcConf::of(r) else {
         return Status::NGX_DECLINED.into();
     };
-    let provider = match lcf.oidc.provider_for(r) {
+    let provider = match ocf.provider_for(r) {
         Ok(Some(provider)) => provider,
         Ok(None) => return Status::NGX_DECLINED.into(),
         Err(()) => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     };
-    let Some(ctx) = ctx::get_or_create(r) else {
+    let Some(ctx) = OidcCtx::of_or_create(r) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     // Admitted before an internal redirect, by this provider; another's verdict is forgotten.
     {
-        let mut oidc = ctx.oidc.borrow_mut();
+        let mut oidc = ctx.found.borrow_mut();
         if oidc.session.is_some() || oidc.bearer.is_some() {
             if oidc.provider.as_deref() == Some(provider.name.as_str()) {
                 return Status::NGX_OK.into();
             }
-            *oidc = OidcCtx::default();
+            *oidc = Found::default();
         }
     }
-    let Some(sealer) = Module::main_conf(r).and_then(|m| m.oidc_sealer.borrow().clone()) else {
+    let Some(sealer) = OidcMain::of(r).and_then(|m| m.sealer.borrow().clone()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     let s = &provider.settings;
@@ -136,7 +136,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 
     if !navigation(r) {
-        if ctx::get(r).is_some_and(|c| c.oidc.borrow().error.is_none()) {
+        if OidcCtx::of(r).is_some_and(|c| c.found.borrow().error.is_none()) {
             set_ctx(r, |c| c.error = Some("no_session"));
         }
         let mut value = b"Bearer realm=".to_vec();
@@ -179,9 +179,9 @@ fn admit_bearer(
     }
 }
 
-fn set_ctx(r: &ngx_http_request_t, f: impl FnOnce(&mut OidcCtx)) {
-    if let Some(ctx) = ctx::get(r) {
-        f(&mut ctx.oidc.borrow_mut());
+fn set_ctx(r: &ngx_http_request_t, f: impl FnOnce(&mut Found)) {
+    if let Some(ctx) = OidcCtx::of(r) {
+        f(&mut ctx.found.borrow_mut());
     }
 }
 
@@ -290,7 +290,7 @@ fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -
 }
 
 fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -> ngx_int_t {
-    let exchange = ctx::get(r).and_then(|c| c.oidc.borrow().exchange.clone());
+    let exchange = OidcCtx::of(r).and_then(|c| c.found.borrow().exchange.clone());
     if let Some(exchange) = exchange {
         let outcome = exchange.outcome.borrow_mut().take();
         return match outcome {
@@ -441,8 +441,8 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     let s = &provider.settings;
     let header = cookies(r);
     let now = request::now();
-    let id_token = Module::main_conf(r)
-        .and_then(|m| m.oidc_sealer.borrow().clone())
+    let id_token = OidcMain::of(r)
+        .and_then(|m| m.sealer.borrow().clone())
         .and_then(|sealer| {
             let loaded = sessions::load(provider, &header, now)?.ok()?;
             Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()

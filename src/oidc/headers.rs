@@ -6,8 +6,8 @@ use core::ptr;
 
 use ngx::ffi::{ngx_http_request_t, ngx_list_part_t, ngx_list_push, ngx_str_t, ngx_table_elt_t};
 
-use crate::conf::str_bytes;
 use crate::request::pool_str;
+use crate::text::str_bytes;
 
 /// The request headers named `name` (case-insensitive), in order.
 pub fn request_headers<'a>(

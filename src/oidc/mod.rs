@@ -16,6 +16,7 @@ mod store;
 pub mod variables;
 pub mod zone;
 
+use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void};
 use core::ptr::NonNull;
 use std::rc::Rc;
@@ -27,15 +28,69 @@ use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_http_complex_value_t, ngx_http_request_t, NGX_LOG_EMERG,
     NGX_LOG_ERR, NGX_LOG_WARN,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
-pub use exchange::Exchange;
+use exchange::Exchange;
 pub use handler::access_handler;
-pub use provider::{set_oidc_provider, start_all, Provider};
-pub use store::{set_oidc_session_zone, Store};
+use provider::Provider;
+pub use provider::{set_oidc_provider, start_all};
+pub use store::set_oidc_session_zone;
+use store::Store;
+pub use variables::remote_user;
 
-use crate::conf::{args, compile_complex_value, done, readable_path, str_bytes, LocConf, Module};
+use crate::directive::{
+    self, args, compile_complex_value, done, position, readable_path, DUPLICATE,
+};
 use crate::log::Sink;
+use crate::net::ssl::SslContexts;
+use crate::part::MainPart;
+use crate::text::{str_bytes, text};
+use crate::wait::Waiters;
+
+/// What auth_oidc keeps for the whole configuration.
+#[derive(Default)]
+pub struct OidcMain {
+    /// The `oidc_provider` blocks.
+    providers: RefCell<Vec<Rc<Provider>>>,
+    /// The `oidc_session_zone`s.
+    stores: RefCell<Vec<Rc<Store>>>,
+    /// What seals session cookies: `oidc_session_key`, or a secret of the process.
+    sealer: RefCell<Option<Rc<Sealer>>>,
+    /// Refreshes of all workers.
+    zone: Cell<Option<zone::Zone>>,
+    /// Requests of this worker that wait for a refresh.
+    refresh_waiters: Waiters,
+}
+
+/// auth_oidc's part of a request.
+#[derive(Default)]
+pub struct OidcCtx {
+    /// What auth_oidc found.
+    found: RefCell<Found>,
+    /// How often auth_oidc parked the request for the provider's metadata or a code exchange.
+    waits: Cell<u8>,
+    /// How often it polled for another request's refresh.
+    polls: Cell<u16>,
+    /// The body of a back-channel logout request is in.
+    body_read: Cell<bool>,
+}
+
+/// What auth_oidc found for a request.
+#[derive(Default)]
+pub struct Found {
+    /// The provider whose session or token admitted the request.
+    provider: Option<String>,
+    /// The session that admitted the request.
+    session: Option<Rc<auth_core::oidc::Session>>,
+    /// The access token that admitted the request in bearer mode.
+    bearer: Option<Rc<auth_core::jwt::Verified>>,
+    /// Its ID token's claims, once a variable asked.
+    claims: Option<Rc<serde_json::Map<String, serde_json::Value>>>,
+    /// Why the request was not admitted, for `$oidc_error`.
+    error: Option<&'static str>,
+    /// The code exchange of a callback.
+    exchange: Option<Rc<Exchange>>,
+}
 
 /// `auth_oidc` of a location.
 #[derive(Default)]
@@ -70,8 +125,8 @@ impl OidcConf {
         if name.is_empty() || name == b"off" {
             return Ok(None);
         }
-        let found = Module::main_conf(r).and_then(|mcf| {
-            mcf.oidc_providers
+        let found = OidcMain::of(r).and_then(|main| {
+            main.providers
                 .borrow()
                 .iter()
                 .find(|p| p.name.as_bytes() == name)
@@ -93,37 +148,24 @@ impl OidcConf {
     }
 }
 
-/// Where the directive being parsed is, as `file:line`.
-pub(crate) fn position(cf: &ngx_conf_t) -> String {
-    // SAFETY: while a directive is parsed, conf_file is the file being read.
-    unsafe {
-        let file = &*cf.conf_file;
-        format!(
-            "{}:{}",
-            str_bytes(&file.file.name).escape_ascii(),
-            file.line
-        )
-    }
-}
-
 /// `auth_oidc name | off`.
-pub fn set_auth_oidc(cf: *mut ngx_conf_t, _: *mut ngx_command_t, c: *mut c_void) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context and this module's LocConf.
-    let (cf, lcf) = unsafe { (&mut *cf, &mut *c.cast::<LocConf>()) };
-    if lcf.oidc.name.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
+pub fn set_auth_oidc(cf: *mut ngx_conf_t, cmd: *mut ngx_command_t, c: *mut c_void) -> *mut c_char {
+    // SAFETY: nginx passes a valid configuration context; cmd.offset is this part's.
+    let (cf, ocf) = unsafe { (&mut *cf, directive::part::<OidcConf>(c, cmd)) };
+    if ocf.name.is_some() {
+        return DUPLICATE;
     }
     let result = (|| {
         let arg = args(cf)[1];
-        let name = crate::jwt::text(&arg)?;
-        lcf.oidc.at = position(cf);
+        let name = text(&arg)?;
+        ocf.at = position(cf);
         if name.contains('$') {
             let cv = compile_complex_value(cf, arg, false).ok_or("invalid value")?;
-            lcf.oidc.name_cv = NonNull::new(cv);
-            lcf.oidc.name = Some(None);
+            ocf.name_cv = NonNull::new(cv);
+            ocf.name = Some(None);
             return Ok(());
         }
-        lcf.oidc.name = Some((name != "off").then(|| name.to_owned()));
+        ocf.name = Some((name != "off").then(|| name.to_owned()));
         Ok(())
     })();
     done(cf, result)
@@ -137,9 +179,9 @@ pub fn resolve(cf: &mut ngx_conf_t, ocf: &mut OidcConf) -> Result<(), ()> {
     if ocf.provider.as_ref().is_some_and(|p| &p.name == name) {
         return Ok(());
     }
-    let mcf = Module::main_conf(cf).ok_or(())?;
-    let found = mcf
-        .oidc_providers
+    let main = OidcMain::of(cf).ok_or(())?;
+    let found = main
+        .providers
         .borrow()
         .iter()
         .find(|p| &p.name == name)
@@ -164,14 +206,13 @@ pub fn resolve(cf: &mut ngx_conf_t, ocf: &mut OidcConf) -> Result<(), ()> {
 /// open, so that a secret can be rolled over.
 pub fn set_oidc_session_key(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    _c: *mut c_void,
+    cmd: *mut ngx_command_t,
+    c: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context.
-    let cf = unsafe { &mut *cf };
+    // SAFETY: nginx passes a valid configuration context; cmd.offset is this part's.
+    let (cf, main) = unsafe { (&mut *cf, directive::part::<OidcMain>(c, cmd)) };
     let result = (|| {
-        let mcf = Module::main_conf(cf).ok_or("no main configuration")?;
-        if mcf.oidc_sealer.borrow().is_some() {
+        if main.sealer.borrow().is_some() {
             return Err("is duplicate".to_owned());
         }
         let mut secrets = Vec::new();
@@ -184,7 +225,7 @@ pub fn set_oidc_session_key(
         }
         let refs: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
         let sealer = Sealer::new(&refs).map_err(|err| err.to_string())?;
-        *mcf.oidc_sealer.borrow_mut() = Some(Rc::new(sealer));
+        *main.sealer.borrow_mut() = Some(Rc::new(sealer));
         Ok(())
     })();
     done(cf, result)
@@ -200,16 +241,16 @@ fn process_secret() -> Option<&'static [u8; 32]> {
 /// After the configuration is read: each provider gets its TLS context and resolver, and the
 /// configuration a sealer.
 pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
-    let mcf = Module::main_conf(cf).ok_or(())?;
-    if mcf.oidc_providers.borrow().is_empty() {
+    let (main, contexts) = (OidcMain::of(cf).ok_or(())?, SslContexts::of(cf).ok_or(())?);
+    if main.providers.borrow().is_empty() {
         return Ok(());
     }
-    if mcf.oidc_sealer.borrow().is_none() {
+    if main.sealer.borrow().is_none() {
         let sealer = process_secret()
             .and_then(|s| Sealer::new(&[s]).ok())
             .ok_or(())?;
-        *mcf.oidc_sealer.borrow_mut() = Some(Rc::new(sealer));
-        let at = mcf.oidc_providers.borrow()[0].settings.at.clone();
+        *main.sealer.borrow_mut() = Some(Rc::new(sealer));
+        let at = main.providers.borrow()[0].settings.at.clone();
         Sink::Log(cf.log).error(
             NGX_LOG_WARN,
             0,
@@ -219,10 +260,10 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
             ),
         );
     }
-    mcf.oidc_zone.set(Some(zone::Zone::add(cf).ok_or(())?));
+    main.zone.set(Some(zone::Zone::add(cf).ok_or(())?));
     let clcf = NgxHttpCoreModule::location_conf(cf).ok_or(())?;
     let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
-    let providers = mcf.oidc_providers.borrow().clone();
+    let providers = main.providers.borrow().clone();
     for (i, provider) in providers.iter().enumerate() {
         let name = &provider.settings.cookie_name;
         if let Some(other) = providers[..i]
@@ -241,11 +282,11 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
             return Err(());
         }
     }
-    let stores = mcf.oidc_stores.borrow().clone();
+    let stores = main.stores.borrow().clone();
     for provider in providers {
         let prepared = provider
             .set_store(&stores)
-            .and_then(|()| provider.prepare(cf, &mcf.ssl_contexts, resolver, resolver_timeout));
+            .and_then(|()| provider.prepare(cf, contexts, resolver, resolver_timeout));
         if let Err(why) = prepared {
             Sink::Log(cf.log).error(
                 NGX_LOG_EMERG,

@@ -18,17 +18,18 @@ use ngx::ffi::{
     ngx_command_t, ngx_conf_parse, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_http_request_t,
     ngx_msec_t, ngx_resolver_t, NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
 };
-use ngx::http::HttpModuleMainConf;
 
-use super::position;
 use super::store::Store;
-use crate::conf::{args, parse_seconds, readable_path, str_bytes, Module};
-use crate::ctx;
-use crate::jwt::key_url::{cycle_log, shutting_down, ssl_context, SslContexts};
+use super::{OidcCtx, OidcMain};
+use crate::directive::{self, args, parse_seconds, position, readable_path};
 use crate::log::Sink;
 use crate::net::client::{self, Reach};
+use crate::net::ssl::SslContexts;
 use crate::net::{self};
+use crate::part::{MainPart, RequestPart};
+use crate::text::{str_bytes, text};
 use crate::wait::Waiters;
+use crate::worker::{cycle_log, shutting_down};
 
 const MAX_BODY: usize = 256 * 1024;
 /// Metadata and keys are fetched again this often...
@@ -150,23 +151,20 @@ pub enum Readiness {
 /// `oidc_provider name { ... }`.
 pub fn set_oidc_provider(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    _c: *mut c_void,
+    cmd: *mut ngx_command_t,
+    c: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context.
-    let cf = unsafe { &mut *cf };
+    // SAFETY: nginx passes a valid configuration context; cmd.offset is this part's.
+    let (cf, main) = unsafe { (&mut *cf, directive::part::<OidcMain>(c, cmd)) };
     let fail = |cf: &mut ngx_conf_t, why: String| {
         Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"oidc_provider\": {why}"));
         NGX_CONF_ERROR
     };
-    let Some(mcf) = Module::main_conf(cf) else {
-        return NGX_CONF_ERROR;
-    };
-    let name = match crate::jwt::text(&args(cf)[1]) {
+    let name = match text(&args(cf)[1]) {
         Ok(name) if !name.is_empty() => name.to_owned(),
         _ => return fail(cf, "invalid name".into()),
     };
-    if mcf.oidc_providers.borrow().iter().any(|p| p.name == name) {
+    if main.providers.borrow().iter().any(|p| p.name == name) {
         return fail(cf, format!("\"{name}\" is duplicate"));
     }
     let mut settings = Box::new(Settings {
@@ -205,7 +203,7 @@ pub fn set_oidc_provider(
             }
         }
     };
-    mcf.oidc_providers.borrow_mut().push(Rc::new(Provider {
+    main.providers.borrow_mut().push(Rc::new(Provider {
         name,
         config_url,
         settings: *settings,
@@ -244,7 +242,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
     let values = &all[1..];
     let one = || -> Result<String, String> {
         match values {
-            [value] => crate::jwt::text(value).map(str::to_owned),
+            [value] => text(value).map(str::to_owned),
             _ => Err("takes one argument".into()),
         }
     };
@@ -302,10 +300,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
         }
         b"extra_auth_args" => s.extra_auth_args = one()?,
         b"scope" => {
-            let scopes = values
-                .iter()
-                .map(crate::jwt::text)
-                .collect::<Result<Vec<_>, _>>()?;
+            let scopes = values.iter().map(text).collect::<Result<Vec<_>, _>>()?;
             if scopes.is_empty() {
                 return Err("takes at least one scope".into());
             }
@@ -320,7 +315,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
                 return Err("takes at least one audience".into());
             }
             for value in values {
-                s.bearer_audiences.push(crate::jwt::text(value)?.to_owned());
+                s.bearer_audiences.push(text(value)?.to_owned());
             }
         }
         b"post_logout_uri" => {
@@ -373,7 +368,7 @@ impl Provider {
             trusted: self.settings.ssl_trusted.clone(),
             crl: self.settings.ssl_crl.clone(),
         };
-        let ssl = ssl_context(cf, contexts, &trust)?;
+        let ssl = contexts.get(cf, &trust)?;
         self.reach.set(Some(Reach {
             ssl,
             resolver,
@@ -552,25 +547,25 @@ impl Provider {
 
 /// Parks `r` in `waiters`, unless it has waited too often already.
 pub fn park(r: &mut ngx_http_request_t, waiters: &Waiters, limit: ngx_msec_t) -> bool {
-    let Some(ctx) = ctx::get_or_create(r) else {
+    let Some(ctx) = OidcCtx::of_or_create(r) else {
         return false;
     };
-    let waits = ctx.oidc_waits.get();
+    let waits = ctx.waits.get();
     if waits >= MAX_WAITS || !waiters.park(r, limit) {
         return false;
     }
-    if let Some(ctx) = ctx::get(r) {
-        ctx.oidc_waits.set(waits + 1);
+    if let Some(ctx) = OidcCtx::of(r) {
+        ctx.waits.set(waits + 1);
     }
     true
 }
 
 /// Starts this worker's fetches: called when the worker starts.
 pub fn start_all(cycle: &ngx_cycle_t) {
-    let Some(mcf) = Module::main_conf(cycle) else {
+    let Some(main) = OidcMain::of(cycle) else {
         return;
     };
-    for provider in mcf.oidc_providers.borrow().iter() {
+    for provider in main.providers.borrow().iter() {
         provider.start();
     }
 }

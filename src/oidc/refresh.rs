@@ -10,16 +10,15 @@ use auth_core::oidc::id_token::{self, Expect};
 use auth_core::oidc::token::{Grant, TokenError};
 use auth_core::oidc::{Sealer, Session};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO};
-use ngx::http::HttpModuleMainConf;
 
 use super::exchange::{token_request, userinfo, ExchangeError, LEEWAY};
 use super::provider::{Provider, Readiness, Ready};
 use super::zone::Claim;
-use crate::conf::Module;
-use crate::ctx;
-use crate::jwt::key_url::cycle_log;
+use super::{OidcCtx, OidcMain};
 use crate::net;
+use crate::part::{MainPart, RequestPart};
 use crate::request;
+use crate::worker::cycle_log;
 
 /// A request with the old cookie polls the zone this often while another worker refreshes.
 const POLL_MS: ngx::ffi::ngx_msec_t = 50;
@@ -47,7 +46,7 @@ pub fn check(
     if !session.wants_refresh(now) {
         return Verdict::Admit(session, None);
     }
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(main) = OidcMain::of(r) else {
         return Verdict::Admit(session, None);
     };
     let expired = session.expired(now);
@@ -63,7 +62,7 @@ pub fn check(
     };
     let id = fingerprint(&[provider.name.as_bytes(), refresh_token.as_bytes()]);
     let lease = provider.settings.timeout as i64 + 1;
-    let claim = match mcf.oidc_zone.get() {
+    let claim = match main.zone.get() {
         Some(zone) => zone.claim(&id, now, lease),
         None => Claim::Failed,
     };
@@ -92,18 +91,18 @@ pub fn check(
 
 /// Parks the request for a poll of the zone; woken sooner when this worker's refresh ends.
 fn wait(r: &mut ngx_http_request_t) -> Verdict {
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(main) = OidcMain::of(r) else {
         return Verdict::End("no configuration");
     };
-    let Some(ctx) = ctx::get_or_create(r) else {
+    let Some(ctx) = OidcCtx::of_or_create(r) else {
         return Verdict::End("out of memory");
     };
-    let polls = ctx.oidc_polls.get();
-    if polls >= 400 || !mcf.oidc_refresh_waiters.park(r, POLL_MS) {
+    let polls = ctx.polls.get();
+    if polls >= 400 || !main.refresh_waiters.park(r, POLL_MS) {
         return Verdict::End("the refresh did not end in time");
     }
-    if let Some(ctx) = ctx::get(r) {
-        ctx.oidc_polls.set(polls + 1);
+    if let Some(ctx) = OidcCtx::of(r) {
+        ctx.polls.set(polls + 1);
     }
     Verdict::Wait
 }
@@ -112,8 +111,8 @@ async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, 
     let outcome = refresh(provider, ready, &old).await;
     let now = request::now();
     // SAFETY: the cycle's configuration lives as long as the worker runs this task.
-    let mcf = unsafe { Module::main_conf(&*ngx::ffi::ngx_cycle) };
-    let zone = mcf.and_then(|m| m.oidc_zone.get());
+    let main = unsafe { OidcMain::of(&*ngx::ffi::ngx_cycle) };
+    let zone = main.and_then(|m| m.zone.get());
     match outcome.and_then(|new| {
         new.seal(sealer, &provider.name)
             .map_err(|_| ExchangeError::Seal)
@@ -152,8 +151,8 @@ async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, 
             }
         }
     }
-    if let Some(mcf) = mcf {
-        mcf.oidc_refresh_waiters.wake_all();
+    if let Some(main) = main {
+        main.refresh_waiters.wake_all();
     }
 }
 

@@ -8,13 +8,14 @@ use core::mem;
 use core::ptr;
 
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock,
-    ngx_shmtx_unlock, ngx_slab_alloc_locked, ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t,
-    NGX_ERROR, NGX_OK,
+    ngx_command_t, ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
+    ngx_slab_alloc_locked, ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
 };
-use ngx::http::HttpModuleMainConf;
 
-use crate::conf::{args, done, str_bytes, zone_size, Module};
+use super::OidcMain;
+use crate::directive::{self, args, done, zone_size};
+use crate::shm;
+use crate::text::str_bytes;
 
 /// Places of the index per byte of the zone: sealed sessions take 2 to 4 KB each.
 const BYTES_PER_PLACE: usize = 1024;
@@ -48,13 +49,12 @@ pub struct Store {
 /// `oidc_session_zone zone=name:size`.
 pub fn set_oidc_session_zone(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    _c: *mut c_void,
+    cmd: *mut ngx_command_t,
+    c: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context.
-    let cf = unsafe { &mut *cf };
+    // SAFETY: nginx passes a valid configuration context; cmd.offset is this part's.
+    let (cf, main) = unsafe { (&mut *cf, directive::part::<OidcMain>(c, cmd)) };
     let result = (|| {
-        let mcf = Module::main_conf(cf).ok_or("no main configuration")?;
         let arg = args(cf)[1];
         let text = str_bytes(&arg);
         let spec = text.strip_prefix(b"zone=").ok_or_else(|| {
@@ -78,19 +78,14 @@ pub fn set_oidc_session_zone(
         let name = core::str::from_utf8(name)
             .map_err(|_| "invalid zone name".to_owned())?
             .to_owned();
-        if mcf.oidc_stores.borrow().iter().any(|s| s.name == name) {
+        if main.stores.borrow().iter().any(|s| s.name == name) {
             return Err(format!("zone \"{name}\" is duplicate"));
         }
         let mut shm_name = ngx_str_t {
             len: name.len(),
             data: arg.data.wrapping_add(5),
         };
-        // SAFETY: cf is the configuration being read; the name lives in its pool; the tag is
-        // this module, so that a reload finds the zone of the old configuration.
-        let zone = unsafe {
-            let tag = ptr::addr_of_mut!(crate::ngx_http_auth_rs_module).cast::<c_void>();
-            ngx_shared_memory_add(cf, &mut shm_name, size, tag)
-        };
+        let zone = shm::add(cf, &mut shm_name, size);
         if zone.is_null() {
             return Err("cannot add the zone".to_owned());
         }
@@ -105,7 +100,7 @@ pub fn set_oidc_session_zone(
                 ));
             }
         }
-        mcf.oidc_stores
+        main.stores
             .borrow_mut()
             .push(std::rc::Rc::new(Store { name, zone }));
         Ok(())

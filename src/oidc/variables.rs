@@ -7,32 +7,23 @@ use auth_core::jwt::value_text;
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_http_request_t, ngx_log_t, ngx_variable_value_t, NGX_HTTP_VAR_PREFIX,
-    NGX_LOG_ALERT,
 };
 use ngx::http::Request;
 use ngx::{http_variable_get, ngx_string};
 use serde_json::{Map, Value};
 
-use crate::ctx;
-use crate::guard;
-use crate::jwt::variables::{add, set, suffix};
-use crate::log::Sink;
+use super::OidcCtx;
+use crate::part::RequestPart;
+use crate::variables::{self, add, set, suffix};
 
 fn guarded(log: *mut ngx_log_t, handler: impl FnOnce() -> Status) -> Status {
-    guard::catch(handler).unwrap_or_else(|panic| {
-        Sink::Log(log).error(
-            NGX_LOG_ALERT,
-            0,
-            format_args!("internal error in an auth_oidc variable: {panic}"),
-        );
-        Status::NGX_ERROR
-    })
+    variables::guard(log, "auth_oidc", handler)
 }
 
 /// The ID token's claims, parsed once per request.
 fn claims(r: &ngx_http_request_t) -> Option<Rc<Map<String, Value>>> {
-    let ctx = ctx::get(r)?;
-    let mut oidc = ctx.oidc.borrow_mut();
+    let ctx = OidcCtx::of(r)?;
+    let mut oidc = ctx.found.borrow_mut();
     if let Some(claims) = &oidc.claims {
         return Some(claims.clone());
     }
@@ -49,8 +40,13 @@ http_variable_get!(
     id_token_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
         let r = request.as_mut();
-        let value =
-            ctx::get(r).and_then(|c| c.oidc.borrow().session.as_ref().map(|s| s.id_token.clone()));
+        let value = OidcCtx::of(r).and_then(|c| {
+            c.found
+                .borrow()
+                .session
+                .as_ref()
+                .map(|s| s.id_token.clone())
+        });
         set(r, v, value.as_ref().map(String::as_bytes))
     })
 );
@@ -59,8 +55,8 @@ http_variable_get!(
     access_token_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
         let r = request.as_mut();
-        let value = ctx::get(r).and_then(|c| {
-            let oidc = c.oidc.borrow();
+        let value = OidcCtx::of(r).and_then(|c| {
+            let oidc = c.found.borrow();
             match (&oidc.session, &oidc.bearer) {
                 (Some(session), _) => session.access_token.clone(),
                 (None, Some(_)) => bearer_token(r),
@@ -88,7 +84,8 @@ http_variable_get!(
     userinfo_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
         let r = request.as_mut();
-        let value = ctx::get(r).and_then(|c| c.oidc.borrow().session.as_ref()?.userinfo.clone());
+        let value =
+            OidcCtx::of(r).and_then(|c| c.found.borrow().session.as_ref()?.userinfo.clone());
         set(r, v, value.as_ref().map(String::as_bytes))
     })
 );
@@ -97,15 +94,15 @@ http_variable_get!(
     error_variable,
     |request: &mut Request, v: *mut ngx_variable_value_t, _: usize| guarded(request.log(), || {
         let r = request.as_mut();
-        let value = ctx::get(r).and_then(|c| c.oidc.borrow().error);
+        let value = OidcCtx::of(r).and_then(|c| c.found.borrow().error);
         set(r, v, value.map(str::as_bytes))
     })
 );
 
 /// The `sub` of the session or access token that admitted the request, for `$remote_user`.
 pub fn remote_user(r: &ngx_http_request_t) -> Option<Vec<u8>> {
-    let ctx = ctx::get(r)?;
-    let oidc = ctx.oidc.borrow();
+    let ctx = OidcCtx::of(r)?;
+    let oidc = ctx.found.borrow();
     match (&oidc.session, &oidc.bearer) {
         (Some(session), _) => Some(session.sub.as_bytes().to_vec()),
         (None, Some(bearer)) => bearer

@@ -9,10 +9,12 @@ use core::mem;
 use core::ptr;
 
 use ngx::ffi::{
-    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
-    ngx_slab_alloc_locked, ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
+    ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc_locked,
+    ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
 };
 use ngx::ngx_string;
+
+use crate::shm;
 
 /// Refreshes remembered at once.
 const SLOTS: usize = 8192;
@@ -95,17 +97,13 @@ pub struct Zone(*mut ngx_shm_zone_t);
 impl Zone {
     pub fn add(cf: &mut ngx_conf_t) -> Option<Zone> {
         let mut name: ngx_str_t = ngx_string!("auth_oidc");
-        // SAFETY: cf is the configuration being read; the tag is this module, stable across
-        // reloads, so a new configuration finds the zone of the old one.
-        unsafe {
-            let tag = ptr::addr_of_mut!(crate::ngx_http_auth_rs_module).cast::<c_void>();
-            let zone = ngx_shared_memory_add(cf, &mut name, SIZE, tag);
-            if zone.is_null() {
-                return None;
-            }
-            (*zone).init = Some(init);
-            Some(Zone(zone))
+        let zone = shm::add(cf, &mut name, SIZE);
+        if zone.is_null() {
+            return None;
         }
+        // SAFETY: the zone was just added; nginx calls init when it is mapped.
+        unsafe { (*zone).init = Some(init) };
+        Some(Zone(zone))
     }
 
     /// Runs `f` on the slot of `id` (made if new, in a free or the oldest idle slot) with the

@@ -13,18 +13,23 @@ use auth_core::http::Url;
 use auth_core::key_url::{Document, Schedule, DEFAULT_COOLDOWN};
 use auth_core::keys::{self, fingerprint, Key, KeyFormat};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_exiting, ngx_http_request_t, ngx_msec_t,
-    ngx_quit, ngx_ssl_t, ngx_terminate, NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
+    ngx_command_t, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_http_request_t, ngx_msec_t,
+    NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
-use super::JwtConf;
-use crate::conf::{args, done, parse_seconds, readable_path, str_bytes, zone_size, Module};
-use crate::ctx;
+use super::{JwtConf, JwtCtx, JwtMain};
+use crate::directive::{
+    self, args, done, parse_seconds, position, readable_path, zone_size, DUPLICATE,
+};
 use crate::log::Sink;
+use crate::net;
 use crate::net::client::{self, FetchError, Reach};
-use crate::net::{self, ssl};
+use crate::net::ssl::SslContexts;
+use crate::part::{MainPart, RequestPart};
+use crate::text::{str_bytes, text};
 use crate::wait::Waiters;
+use crate::worker::{cycle_log, shutting_down};
 
 use zone::Zone;
 
@@ -87,13 +92,13 @@ pub struct UrlKeys {
 /// The directive: `auth_jwt_key_url url [refresh=time] [cooldown=time] [timeout=time]`.
 pub fn set_auth_jwt_key_url(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = super::conf(cf, c);
+    let (cf, jcf) = super::conf(cf, cmd, c);
     let result = (|| {
         let args = args(cf);
-        let text = super::text(&args[1])?;
+        let text = text(&args[1])?;
         let url = Url::parse(text).map_err(|err| format!("invalid URL \"{text}\": {err}"))?;
         let mut schedule = Schedule {
             refresh: None,
@@ -114,15 +119,7 @@ pub fn set_auth_jwt_key_url(
                 _ => return Err(format!("invalid parameter \"{}\"", arg.escape_ascii())),
             }
         }
-        // SAFETY: while a directive is parsed, conf_file is the file being read.
-        let at = unsafe {
-            let file = &*cf.conf_file;
-            format!(
-                "{}:{}",
-                str_bytes(&file.file.name).escape_ascii(),
-                file.line
-            )
-        };
+        let at = position(cf);
         let specs = jcf.key_url_specs.get_or_insert_with(Rc::default);
         Rc::get_mut(specs).ok_or("key URLs are shared")?.push(Spec {
             url,
@@ -139,12 +136,12 @@ pub fn set_auth_jwt_key_url(
 /// verified with, instead of the system's.
 pub fn set_auth_jwt_ssl_trusted_certificate(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
+    cmd: *mut ngx_command_t,
     c: *mut c_void,
 ) -> *mut c_char {
-    let (cf, jcf) = super::conf(cf, c);
+    let (cf, jcf) = super::conf(cf, cmd, c);
     if jcf.ssl_trusted.is_some() {
-        return c"is duplicate".as_ptr().cast_mut();
+        return DUPLICATE;
     }
     let result = readable_path(cf, &args(cf)[1]).map(|path| jcf.ssl_trusted = Some(path));
     done(cf, result)
@@ -160,7 +157,7 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
         return Err(());
     };
     let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
-    let Some(mcf) = Module::main_conf(cf) else {
+    let (Some(main), Some(contexts)) = (JwtMain::of(cf), SslContexts::of(cf)) else {
         return Err(());
     };
     let trusted = jcf.ssl_trusted.clone().unwrap_or_default();
@@ -185,7 +182,7 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
             );
             return Err(());
         }
-        let known = mcf
+        let known = main
             .key_urls
             .borrow()
             .iter()
@@ -205,7 +202,7 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
                         trusted: trusted.clone(),
                         crl: Vec::new(),
                     };
-                    match ssl_context(cf, &mcf.ssl_contexts, &trust) {
+                    match contexts.get(cf, &trust) {
                         Ok(ssl) => ssl,
                         Err(why) => {
                             fail(cf, &why);
@@ -215,7 +212,7 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
                 } else {
                     core::ptr::null_mut()
                 };
-                if mcf.key_urls.borrow().len() >= zone::MAX_URLS {
+                if main.key_urls.borrow().len() >= zone::MAX_URLS {
                     fail(cf, &format!("more than {} distinct URLs", zone::MAX_URLS));
                     return Err(());
                 }
@@ -235,7 +232,7 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
                     state: RefCell::default(),
                     waiters: Waiters::default(),
                 });
-                mcf.key_urls.borrow_mut().push(source.clone());
+                main.key_urls.borrow_mut().push(source.clone());
                 source
             }
         };
@@ -248,14 +245,13 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
 /// `auth_jwt_key_url_zone size`: the shared memory zone's size.
 pub fn set_auth_jwt_key_url_zone(
     cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    _c: *mut c_void,
+    cmd: *mut ngx_command_t,
+    c: *mut c_void,
 ) -> *mut c_char {
-    // SAFETY: nginx passes a valid configuration context.
-    let cf = unsafe { &mut *cf };
+    // SAFETY: nginx passes a valid configuration context; cmd.offset is this part's.
+    let (cf, main) = unsafe { (&mut *cf, directive::part::<JwtMain>(c, cmd)) };
     let result = (|| {
-        let mcf = Module::main_conf(cf).ok_or("no main configuration")?;
-        if mcf.key_url_zone_size.get() != 0 {
+        if main.key_url_zone_size.get() != 0 {
             return Err("is duplicate".to_owned());
         }
         let size = zone_size(str_bytes(&args(cf)[1])).map_err(|min| {
@@ -265,7 +261,7 @@ pub fn set_auth_jwt_key_url_zone(
                 min / 1024
             )
         })?;
-        mcf.key_url_zone_size.set(size);
+        main.key_url_zone_size.set(size);
         Ok(())
     })();
     done(cf, result)
@@ -273,45 +269,29 @@ pub fn set_auth_jwt_key_url_zone(
 
 /// Adds the zone when the configuration has key URLs: after the locations are merged.
 pub fn add_zone(cf: &mut ngx_conf_t) -> Result<(), ()> {
-    let Some(mcf) = Module::main_conf(cf) else {
+    let Some(main) = JwtMain::of(cf) else {
         return Err(());
     };
-    if mcf.key_urls.borrow().is_empty() {
+    if main.key_urls.borrow().is_empty() {
         return Ok(());
     }
-    let size = match mcf.key_url_zone_size.get() {
+    let size = match main.key_url_zone_size.get() {
         0 => zone::DEFAULT_SIZE,
         size => size,
     };
-    let zone = Zone::add(cf, size, mcf).ok_or(())?;
-    for source in mcf.key_urls.borrow().iter() {
+    let zone = Zone::add(cf, size, main).ok_or(())?;
+    for source in main.key_urls.borrow().iter() {
         source.set_zone(zone);
     }
     Ok(())
 }
 
-/// TLS contexts by trusted certificate file and CRL file, one each per configuration.
-pub type SslContexts = RefCell<Vec<(ssl::Trust, *mut ngx_ssl_t)>>;
-
-pub(crate) fn ssl_context(
-    cf: &mut ngx_conf_t,
-    contexts: &SslContexts,
-    trust: &ssl::Trust,
-) -> Result<*mut ngx_ssl_t, String> {
-    if let Some((_, ssl)) = contexts.borrow().iter().find(|(t, _)| t == trust) {
-        return Ok(*ssl);
-    }
-    let ssl = ssl::client_context(cf, trust)?;
-    contexts.borrow_mut().push((trust.clone(), ssl));
-    Ok(ssl)
-}
-
 /// Starts this worker's fetches: called when the worker starts.
 pub fn start_all(cycle: &ngx_cycle_t) {
-    let Some(mcf) = Module::main_conf(cycle) else {
+    let Some(main) = JwtMain::of(cycle) else {
         return;
     };
-    for source in mcf.key_urls.borrow().iter() {
+    for source in main.key_urls.borrow().iter() {
         source.start();
     }
 }
@@ -320,16 +300,6 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-pub(crate) fn cycle_log() -> Sink<'static> {
-    // SAFETY: the cycle's log lives as long as the worker.
-    Sink::Log(unsafe { (*ngx_cycle).log })
-}
-
-pub(crate) fn shutting_down() -> bool {
-    // SAFETY: plain flags that the worker's signal handlers set.
-    unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
 }
 
 impl KeyUrl {
@@ -658,13 +628,13 @@ pub fn refetch_for_unknown_kid(r: &mut ngx_http_request_t, jcf: &JwtConf) -> boo
 
 /// Parks `r` until `source` is fetched, unless the request has waited too often already.
 fn park(r: &mut ngx_http_request_t, source: &KeyUrl) -> bool {
-    let Some(waits) = ctx::get_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
+    let Some(waits) = JwtCtx::of_or_create(r).map(|ctx| ctx.key_url_waits.get()) else {
         return false;
     };
     if waits >= MAX_WAITS || !source.waiters.park(r, source.limit()) {
         return false;
     }
-    if let Some(ctx) = ctx::get(r) {
+    if let Some(ctx) = JwtCtx::of(r) {
         ctx.key_url_waits.set(waits + 1);
     }
     true

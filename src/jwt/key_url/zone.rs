@@ -8,12 +8,13 @@ use core::mem;
 use core::ptr;
 
 use ngx::ffi::{
-    ngx_conf_t, ngx_int_t, ngx_shared_memory_add, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock,
-    ngx_slab_alloc_locked, ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
+    ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc_locked,
+    ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
 };
 use ngx::ngx_string;
 
-use crate::conf::MainConf;
+use crate::jwt::JwtMain;
+use crate::shm;
 
 /// Distinct URLs (with their trusted certificates) one configuration can have.
 pub const MAX_URLS: usize = 64;
@@ -47,21 +48,19 @@ struct Shared {
 pub struct Zone(*mut ngx_shm_zone_t);
 
 impl Zone {
-    /// Adds the zone to the configuration; `mcf` tells its init which URLs are current.
-    pub fn add(cf: &mut ngx_conf_t, size: usize, mcf: *const MainConf) -> Option<Zone> {
+    /// Adds the zone to the configuration; `main` tells its init which URLs are current.
+    pub fn add(cf: &mut ngx_conf_t, size: usize, main: *const JwtMain) -> Option<Zone> {
         let mut name: ngx_str_t = ngx_string!("auth_jwt_key_url");
-        // SAFETY: cf is the configuration being read; the tag is this module, stable across
-        // reloads, so a new configuration finds the zone of the old one.
-        unsafe {
-            let tag = ptr::addr_of_mut!(crate::ngx_http_auth_rs_module).cast::<c_void>();
-            let zone = ngx_shared_memory_add(cf, &mut name, size, tag);
-            if zone.is_null() {
-                return None;
-            }
-            (*zone).init = Some(init);
-            (*zone).data = mcf.cast_mut().cast();
-            Some(Zone(zone))
+        let zone = shm::add(cf, &mut name, size);
+        if zone.is_null() {
+            return None;
         }
+        // SAFETY: the zone was just added; nginx calls init when it is mapped.
+        unsafe {
+            (*zone).init = Some(init);
+            (*zone).data = main.cast_mut().cast();
+        }
+        Some(Zone(zone))
     }
 
     fn pool(&self) -> *mut ngx_slab_pool_t {
@@ -138,16 +137,16 @@ impl Entry {
 
 extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
     // SAFETY: nginx calls this once the zone is mapped, with the old configuration's data when
-    // the zone is reused; zone.data is the MainConf set in add().
+    // the zone is reused; zone.data is the JwtMain set in add().
     unsafe {
         let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
-        let mcf = &*(*zone).data.cast::<MainConf>();
+        let main = &*(*zone).data.cast::<JwtMain>();
         if !old.is_null() && !(*pool).data.is_null() {
             // Reused by a reload: forget the URLs the new configuration no longer has.
             let shared = (*pool).data.cast::<Shared>();
             ngx_shmtx_lock(&mut (*pool).mutex);
             for entry in (*shared).entries.iter_mut().filter(|e| e.used) {
-                if !mcf
+                if !main
                     .key_urls
                     .borrow()
                     .iter()
@@ -160,7 +159,7 @@ extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
                 }
             }
             ngx_shmtx_unlock(&mut (*pool).mutex);
-            (*zone).data = mcf as *const MainConf as *mut c_void;
+            (*zone).data = main as *const JwtMain as *mut c_void;
             return NGX_OK as ngx_int_t;
         }
         let shared = ngx_slab_alloc_locked(pool, mem::size_of::<Shared>()).cast::<Shared>();

@@ -9,30 +9,34 @@ use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_CRIT, NGX_LOG_ERR, NGX_LOG_INFO,
 };
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf};
 
-use crate::conf::{str_bytes, MainConf, Module};
 #[cfg(nginx_threads)]
-use crate::ctx;
+use super::{thread, HtpasswdCtx};
+use super::{HtpasswdConf, HtpasswdMain};
+use crate::log::Sink;
+#[cfg(nginx_threads)]
+use crate::part::RequestPart;
+use crate::part::{LocPart, MainPart};
 use crate::request::{self, complex_value, debug, pool_str, quoted};
+use crate::text::str_bytes;
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     request::guard(r, "auth_htpasswd", handle)
 }
 
 fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
-    let Some(lcf) = Module::location_conf(r) else {
+    let Some(hcf) = HtpasswdConf::of(r) else {
         return Status::NGX_DECLINED.into();
     };
 
-    if lcf.htpasswd_user_file.is_null() {
+    if hcf.user_file.is_null() {
         return Status::NGX_DECLINED.into();
     }
 
     #[cfg(feature = "test-hooks")]
     crate::test_hooks::panic_if_asked(r, "auth_htpasswd");
 
-    let realm = match request::realm(r, lcf.htpasswd_realm) {
+    let realm = match request::realm(r, hcf.realm) {
         Ok(realm) => realm,
         Err(rc) => return rc,
     };
@@ -71,16 +75,16 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let user = credentials.user();
 
-    let Some(path) = complex_value(r, lcf.htpasswd_user_file) else {
+    let Some(path) = complex_value(r, hcf.user_file) else {
         return Status::NGX_ERROR.into();
     };
     let path = str_bytes(&path);
 
-    let Some(mcf) = Module::main_conf(r) else {
+    let Some(main) = HtpasswdMain::of(r) else {
         return Status::NGX_ERROR.into();
     };
 
-    let users = match mcf.user_files.get(&mut log, path) {
+    let users = match main.user_files.get(&mut log, path) {
         Ok(users) => users,
         Err(err) => {
             let (level, rc) = if err.kind() == io::ErrorKind::NotFound {
@@ -121,17 +125,17 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let digest = if hash.is_cheap() || refusal.is_some() {
         None
     } else {
-        mcf.htpasswd_cache
+        main.cache
             .digest(&[path, &generation, user, credentials.password()])
     };
     let cached = digest
-        .and_then(|d| mcf.htpasswd_cache.with(|cache| cache.get(&d, now)))
+        .and_then(|d| main.cache.with(|cache| cache.get(&d, now)))
         .flatten()
         .is_some();
 
     // Back from waiting for another request's check of the same credentials.
     #[cfg(nginx_threads)]
-    let waited = ctx::get(r).and_then(|ctx| ctx.flight.take());
+    let waited = HtpasswdCtx::of(r).and_then(|ctx| ctx.flight.take());
     #[cfg(nginx_threads)]
     let shared = waited.as_ref().and_then(|flight| flight.verdict());
     #[cfg(not(nginx_threads))]
@@ -164,11 +168,11 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             #[cfg(nginx_threads)]
             may_wait: waited.is_none(),
         };
-        let Some(verdict) = check_password(r, mcf, finished, check) else {
+        let Some(verdict) = check_password(r, main, finished, check) else {
             return Status::NGX_AGAIN.into();
         };
         if let (Ok(true), Some(digest)) = (&verdict, digest) {
-            mcf.htpasswd_cache
+            main.cache
                 .with(|cache| cache.insert(digest, (), now, i64::MAX));
         }
         verdict
@@ -216,7 +220,7 @@ enum Refusal {
 
 fn refuse(
     r: &mut ngx_http_request_t,
-    log: &mut crate::log::Sink,
+    log: &mut Sink,
     refusal: Refusal,
     user: &[u8],
     path: &[u8],
@@ -247,9 +251,9 @@ type Finished = Option<(Vec<u8>, Result<bool, VerifyError>)>;
 fn finished_check(r: &ngx_http_request_t) -> Result<Finished, ngx_int_t> {
     #[cfg(nginx_threads)]
     {
-        use crate::thread::PasswordCheck;
+        use thread::PasswordCheck;
 
-        if let Some(ctx) = ctx::get(r) {
+        if let Some(ctx) = HtpasswdCtx::of(r) {
             match ctx.password.take() {
                 Some(PasswordCheck::Done { user, verdict }) => return Ok(Some((user, verdict))),
                 Some(PasswordCheck::Running) => {
@@ -284,7 +288,7 @@ struct Check<'a> {
 /// credentials.
 fn check_password(
     r: &mut ngx_http_request_t,
-    mcf: &MainConf,
+    main: &HtpasswdMain,
     finished: Finished,
     check: Check,
 ) -> Option<Result<bool, VerifyError>> {
@@ -296,11 +300,11 @@ fn check_password(
 
     #[cfg(nginx_threads)]
     {
-        let pool = mcf.thread_pool.get();
+        let pool = main.thread_pool.get();
         if check.hash.is_slow() && !pool.is_null() {
-            let digest = mcf.flights.digest(&check.flight);
+            let digest = main.flights.digest(&check.flight);
             if check.may_wait {
-                if let Some(flight) = mcf.flights.join(r, &digest) {
+                if let Some(flight) = main.flights.join(r, &digest) {
                     debug(
                         r,
                         format_args!(
@@ -308,20 +312,20 @@ fn check_password(
                             check.user.escape_ascii()
                         ),
                     );
-                    let ctx = ctx::get_or_create(r)?;
+                    let ctx = HtpasswdCtx::of_or_create(r)?;
                     ctx.flight.replace(Some(flight));
                     return None;
                 }
             }
-            if crate::thread::post(r, pool, check.user, check.hash, check.password, digest) {
-                mcf.flights.start(digest);
+            if thread::post(r, pool, check.user, check.hash, check.password, digest) {
+                main.flights.start(digest);
                 return None;
             }
         }
     }
 
     #[cfg(not(nginx_threads))]
-    let _ = (r, mcf);
+    let _ = (r, main);
 
     Some(check.hash.verify(check.password))
 }

@@ -12,13 +12,12 @@ use ngx::ffi::{
     ngx_http_run_posted_requests, ngx_log_t, ngx_msec_t, ngx_pcalloc, ngx_rbtree_delete,
     ngx_rbtree_insert, ngx_thread_pool_t, ngx_thread_task_alloc, ngx_thread_task_t, NGX_LOG_ALERT,
 };
-use ngx::http::HttpModuleMainConf;
 use zeroize::Zeroizing;
 
-use crate::conf::Module;
-use crate::ctx;
+use super::{HtpasswdCtx, HtpasswdMain};
 use crate::guard::{self, Panic};
 use crate::log::Sink;
+use crate::part::{MainPart, RequestPart};
 
 mod turns;
 
@@ -42,7 +41,7 @@ struct Job {
     password: Zeroizing<Vec<u8>>,
     verdict: Option<Result<bool, VerifyError>>,
     panic: Option<Panic>,
-    /// Requests with the same credentials wait for this check (crate::flight).
+    /// Requests with the same credentials wait for this check (super::flight).
     flight: Digest,
     #[cfg(feature = "test-hooks")]
     test_panic: bool,
@@ -57,7 +56,7 @@ pub fn post(
     password: &[u8],
     flight: Digest,
 ) -> bool {
-    if ctx::get_or_create(r).is_none() {
+    if HtpasswdCtx::of_or_create(r).is_none() {
         return false;
     }
 
@@ -123,7 +122,7 @@ pub fn post(
         ),
     );
     r.set_aio(1);
-    if let Some(ctx) = ctx::get(r) {
+    if let Some(ctx) = HtpasswdCtx::of(r) {
         ctx.password.replace(Some(PasswordCheck::Running));
     }
     true
@@ -225,11 +224,11 @@ unsafe extern "C" fn password_checked(ev: *mut ngx_event_t) {
             );
         }
 
-        if let Some(mcf) = Module::main_conf(r) {
-            mcf.flights.land(&job.flight, &verdict);
+        if let Some(main) = HtpasswdMain::of(r) {
+            main.flights.land(&job.flight, &verdict);
         }
 
-        if let Some(ctx) = ctx::get(r) {
+        if let Some(ctx) = HtpasswdCtx::of(r) {
             ctx.password.replace(Some(PasswordCheck::Done {
                 user: job.user,
                 verdict,
