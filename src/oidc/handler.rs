@@ -106,8 +106,8 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                         let saved = sessions::save(
                             r,
                             &provider,
+                            &header,
                             &sealed,
-                            loaded.parts,
                             loaded.key,
                             session.ends,
                         );
@@ -290,11 +290,12 @@ fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -
 }
 
 fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -> ngx_int_t {
+    let header = cookies(r);
     let exchange = OidcCtx::of(r).and_then(|c| c.found.borrow().exchange.clone());
     if let Some(exchange) = exchange {
         let outcome = exchange.outcome.borrow_mut().take();
         return match outcome {
-            Some(outcome) => finish(r, provider, sealer, &exchange, outcome),
+            Some(outcome) => finish(r, provider, &header, sealer, &exchange, outcome),
             None if park(r, &exchange.waiters, provider.limit()) => Status::NGX_AGAIN.into(),
             None => {
                 refused(
@@ -318,7 +319,6 @@ fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer
     };
     let s = &provider.settings;
     let login_cookie = Login::cookie_name(&s.cookie_name, &state);
-    let header = cookies(r);
     let login = cookie::get(&header, &login_cookie)
         .and_then(|v| Login::open(sealer, &provider.name, v.as_bytes(), request::now()));
     let Some(login) = login else {
@@ -374,6 +374,7 @@ fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer
 fn finish(
     r: &mut ngx_http_request_t,
     provider: &Provider,
+    header: &[u8],
     sealer: &Sealer,
     exchange: &Exchange,
     outcome: Result<Session, exchange::ExchangeError>,
@@ -395,12 +396,10 @@ fn finish(
             };
         }
     };
-    let s = &provider.settings;
     let Ok(sealed) = session.seal(sealer, &provider.name) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    let before = cookie::join(&cookies(r), &s.cookie_name).map_or(0, |(_, n)| n);
-    match sessions::save(r, provider, &sealed, before, None, session.ends) {
+    match sessions::save(r, provider, header, &sealed, None, session.ends) {
         Ok(()) => {}
         Err(SaveError::TooLarge) => {
             refused(
@@ -448,7 +447,7 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
             Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()
         })
         .map(|session| session.id_token);
-    if sessions::end(r, provider).is_none() {
+    if sessions::end(r, provider, &header).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     // The provider needs an absolute URI, which it checks against the registered ones; a

@@ -7,15 +7,13 @@ use auth_core::oidc::cookie;
 use auth_core::oidc::session::{id_from_text, id_text, new_id};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_WARN};
 
-use super::headers::{add_header, cookies, is_https};
+use super::headers::{add_header, is_https};
 use super::provider::Provider;
 use crate::request;
 
 /// A session as the request brought it.
 pub struct Loaded<'a> {
     pub sealed: Cow<'a, str>,
-    /// The cookies it came in.
-    pub parts: usize,
     /// Its id in the store.
     pub key: Option<[u8; 32]>,
 }
@@ -60,11 +58,10 @@ pub fn load<'a>(
     header: &'a [u8],
     now: i64,
 ) -> Option<Result<Loaded<'a>, &'static str>> {
-    let (value, parts) = cookie::join(header, &provider.settings.cookie_name)?;
+    let (value, _) = cookie::join(header, &provider.settings.cookie_name)?;
     let Some(store) = provider.store() else {
         return Some(Ok(Loaded {
             sealed: value,
-            parts,
             key: None,
         }));
     };
@@ -75,7 +72,6 @@ pub fn load<'a>(
         Some(sealed) => String::from_utf8(sealed)
             .map(|sealed| Loaded {
                 sealed: Cow::Owned(sealed),
-                parts,
                 key: Some(key),
             })
             .map_err(|_| "the stored session is not valid"),
@@ -83,22 +79,25 @@ pub fn load<'a>(
     })
 }
 
-/// Keeps `sealed`, which lasts until `until`: in the cookies (expiring the parts of the
-/// `before` cookies it no longer needs), or in the store under `key`, a new id when `None`.
+/// Keeps `sealed`, which lasts until `until`: in the cookies, or in the store under `key`, a
+/// new id when `None`. `header`, the request's cookies, has the session cookies it replaces:
+/// the parts no longer needed are expired, and a login's earlier session leaves the store.
 pub fn save(
     r: &mut ngx_http_request_t,
     provider: &Provider,
+    header: &[u8],
     sealed: &str,
-    before: usize,
     key: Option<[u8; 32]>,
     until: i64,
 ) -> Result<(), SaveError> {
     let name = &provider.settings.cookie_name;
+    let before = cookie::join(header, name);
     let Some(store) = provider.store() else {
         let parts = cookie::split(name, sealed).ok_or(SaveError::TooLarge)?;
         for (name, value) in &parts {
             set_cookie(r, name, value, None).ok_or(SaveError::Store)?;
         }
+        let before = before.map_or(0, |(_, n)| n);
         return expire_parts(r, name, parts.len(), before).ok_or(SaveError::Store);
     };
     let now = request::now();
@@ -106,8 +105,7 @@ pub fn save(
         Some(key) => (key, false),
         None => {
             // A login: the id of an earlier session is not reused.
-            let header = cookies(r);
-            if let Some(old) = cookie::join(&header, name).and_then(|(v, _)| id_from_text(&v)) {
+            if let Some(old) = before.as_ref().and_then(|(v, _)| id_from_text(v)) {
                 store.remove(&old);
             }
             (new_id().map_err(|_| SaveError::Store)?, true)
@@ -132,14 +130,15 @@ pub fn save(
         return Ok(());
     }
     set_cookie(r, name, &id_text(&key), None).ok_or(SaveError::Store)?;
+    let before = before.map_or(0, |(_, n)| n);
     expire_parts(r, name, 1, before).ok_or(SaveError::Store)
 }
 
-/// Ends the request's session: its cookies expired, and its entry in the store removed.
-pub fn end(r: &mut ngx_http_request_t, provider: &Provider) -> Option<()> {
+/// Ends the session of the request's cookies, `header`: its cookies expired, and its entry in
+/// the store removed.
+pub fn end(r: &mut ngx_http_request_t, provider: &Provider, header: &[u8]) -> Option<()> {
     let name = &provider.settings.cookie_name;
-    let header = cookies(r);
-    let joined = cookie::join(&header, name);
+    let joined = cookie::join(header, name);
     if let (Some(store), Some((value, _))) = (provider.store(), &joined) {
         if let Some(key) = id_from_text(value) {
             store.remove(&key);
