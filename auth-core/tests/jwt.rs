@@ -304,14 +304,34 @@ fn claims() {
 fn the_checked_members_among_others() {
     let ok = format!(r#"{{"exp":{},"iss":"https://issuer.example""#, NOW + 100);
     let h = r#"{"alg":"HS256","typ":"JWT","x":{"y":[1,{"z":null}]}}"#;
-    assert!(hs(h, &format!(r#"{ok},"aud":["web",7,{{"a":1}},"api"]}}"#)).is_ok());
-    for aud in ["7", "null", r#"{"api":1}"#, r#"[["api"]]"#] {
+    assert!(hs(h, &format!(r#"{ok},"aud":["web","api"]}}"#)).is_ok());
+    // RFC 7519, 4.1.3: aud is a string or an array of strings, or the token is malformed,
+    // whether an audience is required or not.
+    let malformed = [
+        "7",
+        "null",
+        r#"{"api":1}"#,
+        r#"[["api"]]"#,
+        r#"["web",7,{"a":1},"api"]"#,
+        r#"["api",null]"#,
+    ];
+    for aud in malformed {
         assert_eq!(
-            hs(h, &format!(r#"{ok},"aud":{aud}}}"#)).unwrap_err(),
-            JwtError::BadAudience,
+            hs(h, &format!(r#"{ok},"aud":{aud}}}"#)).unwrap_err().code(),
+            "malformed",
             "{aud}"
         );
     }
+    let keys = load(SECRET, Some(KeyFormat::Hmac)).unwrap().keys;
+    let token = hs256(SECRET, h, &format!(r#"{ok},"aud":["web",7]}}"#));
+    assert!(policy(&keys).audiences.is_empty());
+    assert_eq!(
+        verify(&token, &keys, &policy(&keys), NOW)
+            .unwrap_err()
+            .code(),
+        "malformed",
+        "without auth_jwt_audience too"
+    );
     for claims in [
         format!(r#"{ok},"aud":"api","o":{{"a":1,"a":2}}}}"#),
         format!(r#"{ok},"aud":"api","aud":"web"}}"#),

@@ -333,6 +333,17 @@ fn check_claims(claims: &Claims, policy: &Policy, now: i64) -> Result<Option<f64
         }
     }
 
+    // RFC 7519, 4.1.3: a StringOrURI, or an array of them.
+    let aud_is_strings = match &claims.aud {
+        None | Some(Field::Str(_)) => true,
+        Some(Field::Strs(auds)) => auds.iter().all(Option::is_some),
+        Some(_) => false,
+    };
+    if !aud_is_strings {
+        return Err(JwtError::Malformed(
+            "aud is not a string or an array of strings",
+        ));
+    }
     if !policy.audiences.is_empty() {
         let accepted = |aud: &str| policy.audiences.iter().any(|a| a == aud);
         let ok = match &claims.aud {
