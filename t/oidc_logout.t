@@ -114,6 +114,8 @@ Test::More::is(::post_token(TestOp::mint($header, ::logout_token(sid => 'x'), 'r
 Test::More::is(::post_token(TestOp::mint($header, ::logout_token(sid => 'x', events => undef))), 400, 'no event: 400');
 Test::More::is(::post_token(TestOp::mint($header, ::logout_token(sid => 'x', nonce => 'n'))), 400, 'a nonce: 400');
 Test::More::is(::post_token(TestOp::mint($header, ::logout_token(sid => 'x', aud => 'other'))), 400, 'another audience: 400');
+my $later = int(time) + 3600;
+Test::More::is(::post_token(TestOp::mint($header, ::logout_token(sid => 'x', iat => $later, exp => $later + 3600))), 400, 'issued an hour ahead: 400');
 my ($bob) = TestOp::login('/app/', 'bob');
 Test::More::is(::burst($bob), '200 x20', "bob's session admits");
 sleep 1;
@@ -133,6 +135,7 @@ logout_token=garbage
  qr/\[info\] .*auth_oidc: back-channel logout refused: no backchannel-logout event/,
  qr/\[info\] .*auth_oidc: back-channel logout refused: a logout token has no nonce/,
  qr/\[info\] .*auth_oidc: back-channel logout refused: audience not accepted/,
+ qr/\[info\] .*auth_oidc: back-channel logout refused: "iat" is in the future/,
  qr/\[info\] .*auth_oidc: back-channel logout refused: the logout token was used already/,
  qr/\[info\] .*auth_oidc: back-channel logout at "idp": the user's sessions ended/]
 

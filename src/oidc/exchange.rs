@@ -61,6 +61,17 @@ impl ExchangeError {
             || matches!(self, ExchangeError::Token(TokenError::Status(s)) if (400..500).contains(s))
     }
 
+    /// The provider's answer failed verification (its ID token's signature, `iss`, `aud`,
+    /// `azp`, `sub`, …): asking again cannot make it right. A key the worker does not have yet
+    /// is not that: a refetch of the keys may catch up.
+    pub fn answer_refused(&self) -> bool {
+        match self {
+            ExchangeError::Jwt(err) => !matches!(err, JwtError::UnknownKey),
+            ExchangeError::IdToken(_) => true,
+            _ => false,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         if self.is_upstream() {
             return "provider_unavailable";
@@ -167,6 +178,8 @@ pub async fn run(
         Expect::Login {
             nonce: &login.nonce,
         },
+        now,
+        LEEWAY,
     )?;
     let userinfo = userinfo(provider, ready, &tokens.access_token, &id.sub).await?;
     Ok(Session {

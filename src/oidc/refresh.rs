@@ -136,13 +136,22 @@ async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, 
             );
         }
         Err(err) => {
-            let refused = err.refused_by_provider();
-            let level = if refused { NGX_LOG_INFO } else { NGX_LOG_ERR };
+            let (level, refused, outcome) = if err.refused_by_provider() {
+                (NGX_LOG_INFO, true, "")
+            } else if err.answer_refused() {
+                (
+                    NGX_LOG_ERR,
+                    true,
+                    "; the answer is refused, the session ends when its tokens expire",
+                )
+            } else {
+                (NGX_LOG_ERR, false, "")
+            };
             cycle_log().error(
                 level,
                 0,
                 format_args!(
-                    "auth_oidc: refreshing the tokens at \"{}\" failed: {err}",
+                    "auth_oidc: refreshing the tokens at \"{}\" failed: {err}{outcome}",
                     provider.name
                 ),
             );
@@ -171,7 +180,8 @@ async fn refresh(
         Some(id_token) => {
             let policy = id_token::policy(metadata, &s.client_id, LEEWAY);
             let verified = jwt::verify(id_token.as_bytes(), &ready.keys, &policy, now)?;
-            let id = id_token::check(&verified, &s.client_id, Expect::Refresh { sub: &old.sub })?;
+            let expect = Expect::Refresh { sub: &old.sub };
+            let id = id_token::check(&verified, &s.client_id, expect, now, LEEWAY)?;
             (id_token, id.sid.or_else(|| old.sid.clone()), id.exp)
         }
         None => (old.id_token.clone(), old.sid.clone(), old.tokens_expire),

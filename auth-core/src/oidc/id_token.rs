@@ -14,6 +14,8 @@ pub enum IdTokenError {
     NoSubject,
     #[error("the ID token has no \"iat\"")]
     NoIssuedAt,
+    #[error("the ID token's \"iat\" is in the future")]
+    IssuedInFuture,
     #[error("the ID token's nonce is not the login's")]
     Nonce,
     #[error("the ID token's \"azp\" is not this client")]
@@ -46,11 +48,24 @@ pub struct IdToken {
     pub exp: i64,
 }
 
-pub fn check(token: &Verified, client_id: &str, expect: Expect) -> Result<IdToken, IdTokenError> {
+/// Checks `token`, verified by `jwt::verify`, at `now`: an `iat` later than `now` by more
+/// than `leeway` seconds is refused.
+pub fn check(
+    token: &Verified,
+    client_id: &str,
+    expect: Expect,
+    now: i64,
+    leeway: u64,
+) -> Result<IdToken, IdTokenError> {
     let text = |name| token.claims().get(name).and_then(Value::as_str);
     let sub = text("sub").ok_or(IdTokenError::NoSubject)?;
-    if !token.claims().get("iat").is_some_and(Value::is_number) {
-        return Err(IdTokenError::NoIssuedAt);
+    let iat = token
+        .claims()
+        .get("iat")
+        .and_then(Value::as_f64)
+        .ok_or(IdTokenError::NoIssuedAt)?;
+    if iat > now as f64 + leeway as f64 {
+        return Err(IdTokenError::IssuedInFuture);
     }
     let several_audiences =
         matches!(token.claims().get("aud"), Some(Value::Array(a)) if a.len() > 1);
@@ -90,12 +105,13 @@ mod tests {
     }
 
     const LOGIN: Expect = Expect::Login { nonce: "n-1" };
+    const NOW: i64 = 1_000;
 
     #[test]
     fn a_good_id_token() {
         let t = token(r#"{"sub":"alice","iat":1,"exp":9,"nonce":"n-1","sid":"s","aud":"rp"}"#);
         assert_eq!(
-            check(&t, "rp", LOGIN),
+            check(&t, "rp", LOGIN, NOW, 60),
             Ok(IdToken {
                 sub: "alice".into(),
                 sid: Some("s".into()),
@@ -106,7 +122,7 @@ mod tests {
 
     #[test]
     fn nonce_sub_iat_and_azp() {
-        let c = |claims| check(&token(claims), "rp", LOGIN).err();
+        let c = |claims| check(&token(claims), "rp", LOGIN, NOW, 60).err();
         assert_eq!(
             c(r#"{"sub":"a","iat":1,"nonce":"n-2"}"#),
             Some(IdTokenError::Nonce)
@@ -136,7 +152,9 @@ mod tests {
             check(
                 &token(r#"{"sub":"a","iat":1}"#),
                 "rp",
-                Expect::Login { nonce: "" }
+                Expect::Login { nonce: "" },
+                NOW,
+                60
             )
             .err(),
             Some(IdTokenError::Nonce)
@@ -144,11 +162,24 @@ mod tests {
     }
 
     #[test]
+    fn an_id_token_from_the_future() {
+        let at = |iat: i64| {
+            let claims = format!(r#"{{"sub":"a","iat":{iat},"nonce":"n-1"}}"#);
+            check(&token(&claims), "rp", LOGIN, NOW, 60).err()
+        };
+        assert_eq!(at(NOW), None);
+        assert_eq!(at(NOW + 60), None, "within the leeway");
+        assert_eq!(at(NOW + 61), Some(IdTokenError::IssuedInFuture));
+        assert_eq!(at(NOW + 3600), Some(IdTokenError::IssuedInFuture));
+        assert_eq!(at(1), None, "an old iat is for exp to judge");
+    }
+
+    #[test]
     fn a_refreshed_id_token_keeps_its_subject() {
         let t = token(r#"{"sub":"alice","iat":1}"#);
-        assert!(check(&t, "rp", Expect::Refresh { sub: "alice" }).is_ok());
+        assert!(check(&t, "rp", Expect::Refresh { sub: "alice" }, NOW, 60).is_ok());
         assert_eq!(
-            check(&t, "rp", Expect::Refresh { sub: "bob" }),
+            check(&t, "rp", Expect::Refresh { sub: "bob" }, NOW, 60),
             Err(IdTokenError::Subject)
         );
     }

@@ -21,8 +21,12 @@ pub enum LogoutTokenError {
     Nonce,
     #[error("no \"jti\"")]
     NoId,
-    #[error("no \"iat\", or too old")]
-    IssuedAt,
+    #[error("no \"iat\"")]
+    NoIssuedAt,
+    #[error("too old: past its \"exp\", or without one, 5 minutes after its \"iat\"")]
+    TooOld,
+    #[error("\"iat\" is in the future")]
+    IssuedInFuture,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,13 +62,16 @@ pub fn check(
     let iat = claims
         .get("iat")
         .and_then(Value::as_f64)
-        .ok_or(LogoutTokenError::IssuedAt)? as i64;
+        .ok_or(LogoutTokenError::NoIssuedAt)? as i64;
     let expires = match claims.get("exp").and_then(Value::as_f64) {
         Some(exp) => (exp as i64).saturating_add(leeway),
         None => iat.saturating_add(DEFAULT_LIFETIME + leeway),
     };
-    if now >= expires || iat > now.saturating_add(leeway) {
-        return Err(LogoutTokenError::IssuedAt);
+    if iat > now.saturating_add(leeway) {
+        return Err(LogoutTokenError::IssuedInFuture);
+    }
+    if now >= expires {
+        return Err(LogoutTokenError::TooOld);
     }
     Ok(LogoutToken {
         sid,
@@ -125,20 +132,31 @@ mod tests {
             Err(LogoutTokenError::NoSubject)
         );
         assert_eq!(e(r#""sid":"s","iat":100"#), Err(LogoutTokenError::NoId));
-        assert_eq!(e(r#""sid":"s","jti":"j""#), Err(LogoutTokenError::IssuedAt));
+        assert_eq!(
+            e(r#""sid":"s","jti":"j""#),
+            Err(LogoutTokenError::NoIssuedAt)
+        );
         assert_eq!(
             c(
                 &format!(r#"{{"sid":"s","jti":"j","iat":1,{EVENTS}}}"#),
                 1 + DEFAULT_LIFETIME
             ),
-            Err(LogoutTokenError::IssuedAt)
+            Err(LogoutTokenError::TooOld)
         );
         assert_eq!(
             c(
                 &format!(r#"{{"sid":"s","jti":"j","iat":500,{EVENTS}}}"#),
                 100
             ),
-            Err(LogoutTokenError::IssuedAt)
+            Err(LogoutTokenError::IssuedInFuture)
+        );
+        // An hour ahead, with an exp further still: the iat alone refuses it.
+        assert_eq!(
+            c(
+                &format!(r#"{{"sid":"s","jti":"j","iat":3700,"exp":7300,{EVENTS}}}"#),
+                100
+            ),
+            Err(LogoutTokenError::IssuedInFuture)
         );
     }
 }
