@@ -20,8 +20,8 @@ use ngx::ffi::{
     NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::http::{
-    HttpModule, HttpModuleConfExt, HttpModuleLocationConf, HttpModuleMainConf, Merge,
-    MergeConfigError, NgxHttpCoreModule,
+    HttpModule, HttpModuleConfExt, HttpModuleLocationConf, HttpModuleMainConf,
+    HttpModuleServerConf, Merge, MergeConfigError, NgxHttpCoreModule,
 };
 use ngx::ngx_string;
 
@@ -31,8 +31,8 @@ use crate::htpasswd::{self, HtpasswdConf, HtpasswdCtx, HtpasswdMain};
 use crate::jwt::{self, JwtConf, JwtCtx, JwtMain};
 use crate::log::Sink;
 use crate::net::ssl::SslContexts;
-use crate::oidc::{self, OidcConf, OidcCtx, OidcMain};
-use crate::part::{LocPart, MainPart, RequestPart};
+use crate::oidc::{self, OidcConf, OidcCtx, OidcMain, OidcSrv};
+use crate::part::{LocPart, MainPart, RequestPart, SrvPart};
 use crate::remote_user;
 use crate::require::{self, RequireConf};
 #[cfg(feature = "test-hooks")]
@@ -45,7 +45,7 @@ static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     postconfiguration: Some(Module::postconfiguration),
     create_main_conf: Some(Module::create_main_conf),
     init_main_conf: None,
-    create_srv_conf: None,
+    create_srv_conf: Some(Module::create_srv_conf),
     merge_srv_conf: None,
     create_loc_conf: Some(Module::create_loc_conf),
     merge_loc_conf: Some(Module::merge_loc_conf),
@@ -276,6 +276,16 @@ unsafe impl HttpModuleMainConf for Module {
 }
 
 #[derive(Default)]
+pub struct SrvConf {
+    pub oidc: OidcSrv,
+}
+
+// SAFETY: SrvConf is the type create_srv_conf allocates for this module.
+unsafe impl HttpModuleServerConf for Module {
+    type ServerConf = SrvConf;
+}
+
+#[derive(Default)]
 pub struct LocConf {
     pub htpasswd: HtpasswdConf,
     pub jwt: JwtConf,
@@ -365,11 +375,22 @@ fn request_ctx_or_create(r: &ngx_http_request_t) -> Option<&RequestCtx> {
 
 /// Where each capability's parts lie.
 macro_rules! parts {
-    (main: $($main:ty => $mfield:ident),*; loc: $($loc:ty => $lfield:ident),*; request: $($req:ty => $rfield:ident),*) => {
+    (
+        main: $($main:ty => $mfield:ident),*;
+        srv: $($srv:ty => $sfield:ident),*;
+        loc: $($loc:ty => $lfield:ident),*;
+        request: $($req:ty => $rfield:ident),*
+    ) => {
         $(impl MainPart for $main {
             #[inline]
             fn of(o: &impl HttpModuleConfExt) -> Option<&'static Self> {
                 Module::main_conf(o).map(|mcf| &mcf.$mfield)
+            }
+        })*
+        $(impl SrvPart for $srv {
+            #[inline]
+            fn of(o: &impl HttpModuleConfExt) -> Option<&'static Self> {
+                Module::server_conf(o).map(|scf| &scf.$sfield)
             }
         })*
         $(impl LocPart for $loc {
@@ -394,12 +415,13 @@ macro_rules! parts {
 parts!(
     main: HtpasswdMain => htpasswd, JwtMain => jwt, OidcMain => oidc, TokenCache => tokens,
         SslContexts => ssl_contexts;
+    srv: OidcSrv => oidc;
     loc: HtpasswdConf => htpasswd, JwtConf => jwt, OidcConf => oidc, RequireConf => require;
     request: HtpasswdCtx => htpasswd, JwtCtx => jwt, OidcCtx => oidc
 );
 
 #[cfg(feature = "test-hooks")]
-parts!(main: ; loc: SignatureCheckConf => signature_check; request: );
+parts!(main: ; srv: ; loc: SignatureCheckConf => signature_check; request: );
 
 const ANY_LOC_CONF: u32 =
     NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_HTTP_LMT_CONF;

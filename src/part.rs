@@ -1,5 +1,5 @@
 //! How a capability finds its part of the module's state. The module's face (`module.rs`)
-//! holds the one main, location and request state of the module and implements these traits
+//! holds the one main, server, location and request state of the module and implements these traits
 //! for each part, so that a capability asks for its own type (`JwtConf::of(r)`) and never
 //! learns where it lies or what else is there.
 
@@ -8,6 +8,11 @@ use ngx::http::HttpModuleConfExt;
 
 /// A part of the module's main configuration (`http` level).
 pub trait MainPart: 'static {
+    fn of(o: &impl HttpModuleConfExt) -> Option<&'static Self>;
+}
+
+/// A part of the module's configuration of a server.
+pub trait SrvPart: 'static {
     fn of(o: &impl HttpModuleConfExt) -> Option<&'static Self>;
 }
 

@@ -23,9 +23,9 @@ use super::headers::{cookies, origin, request_header, set_location, strip_cookie
 use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
 use super::sessions::{self, set_cookie, SaveError};
-use super::{Found, OidcConf, OidcCtx, OidcMain};
+use super::{Found, OidcConf, OidcCtx, OidcMain, OidcSrv};
 use crate::net;
-use crate::part::{LocPart, MainPart, RequestPart};
+use crate::part::{LocPart, MainPart, RequestPart, SrvPart};
 use crate::request::{self, quoted};
 use crate::text::str_bytes;
 
@@ -42,7 +42,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     };
     let provider = match ocf.provider_for(r) {
         Ok(Some(provider)) => provider,
-        Ok(None) => return Status::NGX_DECLINED.into(),
+        Ok(None) => return endpoint_elsewhere(r),
         Err(()) => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     };
     let Some(ctx) = OidcCtx::of_or_create(r) else {
@@ -61,26 +61,10 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let Some(sealer) = OidcMain::of(r).and_then(|m| m.sealer.borrow().clone()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
+    if let Some(rc) = endpoint(r, &provider, &sealer) {
+        return rc;
+    }
     let s = &provider.settings;
-    let uri = str_bytes(&r.uri).to_vec();
-    if uri == s.redirect_path.as_bytes() {
-        return callback(r, &provider, &sealer);
-    }
-    if s.logout_uri.as_deref().is_some_and(|l| l.as_bytes() == uri) {
-        return logout(r, &provider);
-    }
-    if s.backchannel_logout_uri
-        .as_deref()
-        .is_some_and(|l| l.as_bytes() == uri)
-    {
-        return backchannel::handle(r, &provider);
-    }
-    if s.frontchannel_logout_uri
-        .as_deref()
-        .is_some_and(|l| l.as_bytes() == uri)
-    {
-        return frontchannel::handle(r, &provider);
-    }
 
     let now = request::now();
     if !s.bearer_audiences.is_empty() {
@@ -144,6 +128,45 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         return request::challenge(r, &value, NGX_HTTP_UNAUTHORIZED);
     }
     login(r, &provider, &sealer)
+}
+
+/// Answers the provider's callback and logout URIs; `None` for any other URI.
+fn endpoint(
+    r: &mut ngx_http_request_t,
+    provider: &Rc<Provider>,
+    sealer: &Sealer,
+) -> Option<ngx_int_t> {
+    let s = &provider.settings;
+    let uri = r.uri;
+    let uri = str_bytes(&uri);
+    if uri == s.redirect_path.as_bytes() {
+        return Some(callback(r, provider, sealer));
+    }
+    let is = |u: &Option<String>| u.as_deref().is_some_and(|u| u.as_bytes() == uri);
+    if is(&s.logout_uri) {
+        Some(logout(r, provider))
+    } else if is(&s.backchannel_logout_uri) {
+        Some(backchannel::handle(r, provider))
+    } else if is(&s.frontchannel_logout_uri) {
+        Some(frontchannel::handle(r, provider))
+    } else {
+        None
+    }
+}
+
+/// A request that no `auth_oidc` covers: the callback and logout URIs of the providers that
+/// `auth_oidc` names elsewhere in the server are answered all the same, so that protecting
+/// `/app/` alone needs no location for `/oidc_callback`.
+fn endpoint_elsewhere(r: &mut ngx_http_request_t) -> ngx_int_t {
+    let uri = r.uri;
+    let Some(provider) = OidcSrv::of(r).and_then(|srv| srv.endpoint_of(str_bytes(&uri))) else {
+        return Status::NGX_DECLINED.into();
+    };
+    let sealer = OidcMain::of(r).and_then(|m| m.sealer.borrow().clone());
+    let (Some(sealer), Some(_)) = (sealer, OidcCtx::of_or_create(r)) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    endpoint(r, &provider, &sealer).unwrap_or(Status::NGX_DECLINED.into())
 }
 
 /// A request with an access token: admitted by it or refused, never sent to log in.

@@ -43,7 +43,7 @@ use crate::directive::{
 };
 use crate::log::Sink;
 use crate::net::ssl::SslContexts;
-use crate::part::MainPart;
+use crate::part::{MainPart, SrvPart};
 use crate::text::{str_bytes, text};
 use crate::wait::Waiters;
 
@@ -60,6 +60,24 @@ pub struct OidcMain {
     zone: Cell<Option<zone::Zone>>,
     /// Requests of this worker that wait for a refresh.
     refresh_waiters: Waiters,
+}
+
+/// The providers that `auth_oidc` names somewhere in a server: their callback and logout URIs
+/// are answered wherever in the server they land, also outside the locations they protect.
+#[derive(Default)]
+pub struct OidcSrv {
+    providers: RefCell<Vec<Rc<Provider>>>,
+}
+
+impl OidcSrv {
+    /// The provider of the server whose callback or logout URI `uri` is.
+    fn endpoint_of(&self, uri: &[u8]) -> Option<Rc<Provider>> {
+        self.providers
+            .borrow()
+            .iter()
+            .find(|p| p.settings.is_endpoint(uri))
+            .cloned()
+    }
 }
 
 /// auth_oidc's part of a request.
@@ -171,23 +189,30 @@ pub fn set_auth_oidc(cf: *mut ngx_conf_t, cmd: *mut ngx_command_t, c: *mut c_voi
     done(cf, result)
 }
 
-/// Gives the location the provider that `auth_oidc` names, once every provider is known.
+/// Gives the location the provider that `auth_oidc` names, once every provider is known, and
+/// the server the provider's callback and logout URIs.
 pub fn resolve(cf: &mut ngx_conf_t, ocf: &mut OidcConf) -> Result<(), ()> {
     let Some(Some(name)) = &ocf.name else {
         return Ok(());
     };
-    if ocf.provider.as_ref().is_some_and(|p| &p.name == name) {
-        return Ok(());
-    }
-    let main = OidcMain::of(cf).ok_or(())?;
-    let found = main
-        .providers
-        .borrow()
-        .iter()
-        .find(|p| &p.name == name)
-        .cloned();
+    let found = match &ocf.provider {
+        Some(provider) if &provider.name == name => Some(provider.clone()),
+        _ => OidcMain::of(cf)
+            .ok_or(())?
+            .providers
+            .borrow()
+            .iter()
+            .find(|p| &p.name == name)
+            .cloned(),
+    };
     match found {
         Some(provider) => {
+            if let Some(srv) = OidcSrv::of(cf) {
+                let mut providers = srv.providers.borrow_mut();
+                if !providers.iter().any(|p| Rc::ptr_eq(p, &provider)) {
+                    providers.push(provider.clone());
+                }
+            }
             ocf.provider = Some(provider);
             Ok(())
         }

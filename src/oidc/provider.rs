@@ -108,6 +108,20 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Whether `uri` is the provider's callback (`redirect_uri`) or one of its logout URIs.
+    pub fn is_endpoint(&self, uri: &[u8]) -> bool {
+        uri == self.redirect_path.as_bytes()
+            || [
+                &self.logout_uri,
+                &self.backchannel_logout_uri,
+                &self.frontchannel_logout_uri,
+            ]
+            .iter()
+            .any(|u| u.as_deref().is_some_and(|u| u.as_bytes() == uri))
+    }
+}
+
 /// What a worker knows of the provider once a fetch succeeded.
 pub struct Ready {
     pub metadata: Metadata,
