@@ -106,7 +106,37 @@ __DATA__
 
 
 
-=== TEST 4: auth_jwt_key_file with variables: the file the request names; a missing one is logged and refuses
+=== TEST 4: each key directive inherits on its own: a location with only a key request keeps the server's key file
+--- config
+    auth_jwt_key_file $TEST_NGINX_KEYS/hmac.secret hmac;
+    location /api/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_jwt "api";
+        auth_jwt_key_request /_missing;
+        add_header X-Jwt-Error $jwt_error always;
+    }
+    location /server-keys/ {
+        alias $TEST_NGINX_HTML_DIR/;
+        auth_jwt "api";
+    }
+    location = /_missing {
+        internal;
+        alias $TEST_NGINX_HTML_DIR/no-such-file.json;
+    }
+--- request eval
+["GET /api/index.html", "GET /api/index.html", "GET /server-keys/index.html"]
+--- more_headers eval
+[main::bearer('hs256.jwt'), main::bearer('rs256.jwt'), main::bearer('hs256.jwt')]
+--- error_code eval
+[200, 401, 200]
+--- response_headers eval
+["X-Jwt-Error: ", "X-Jwt-Error: alg_not_allowed", ""]
+--- error_log eval
+[qr/\[error\] .*auth_jwt_key_request "\/_missing" failed: status 404/]
+
+
+
+=== TEST 5: auth_jwt_key_file with variables: the file the request names; a missing one is logged and refuses
 --- user_files eval
 [["keys/a.json", main::jwks_with(qr/^rsa-1$/)], ["keys/b.json", main::jwks_with(qr/^ec-256$/)]]
 --- config
@@ -130,7 +160,7 @@ __DATA__
 
 
 
-=== TEST 5: a key file named with variables is parsed once per version, and a new version at once replaces the old, cached tokens included
+=== TEST 6: a key file named with variables is parsed once per version, and a new version at once replaces the old, cached tokens included
 --- http_config
     auth_jwt_cache max=16 valid=10m;
 --- user_files eval
@@ -165,7 +195,7 @@ __DATA__
 
 
 
-=== TEST 6: auth_jwt_key_request with variables: each URI's keys are kept apart
+=== TEST 7: auth_jwt_key_request with variables: each URI's keys are kept apart
 --- user_files eval
 [["keys/a", main::jwks_with(qr/^rsa-1$/)], ["keys/b", main::jwks_with(qr/^ec-256$/)]]
 --- config

@@ -166,14 +166,16 @@ impl JwtConf {
             self.realm = prev.realm;
             self.token = prev.token;
         }
-        if self.keys.is_none()
-            && self.key_files.is_none()
-            && self.key_requests.is_none()
-            && self.key_url_specs.is_none()
-        {
+        // Each key directive inherits on its own, as nginx's directives do: a level that gives
+        // auth_jwt_key_request keeps the auth_jwt_key_file of the level above.
+        if self.keys.is_none() && self.key_files.is_none() {
             self.keys = prev.keys.clone();
             self.key_files = prev.key_files.clone();
+        }
+        if self.key_requests.is_none() {
             self.key_requests = prev.key_requests.clone();
+        }
+        if self.key_url_specs.is_none() {
             self.key_url_specs = prev.key_url_specs.clone();
         }
         if self.ssl_trusted.is_none() {
