@@ -20,7 +20,7 @@ my $Log = "$Dir/op.log";
 
 our $Port = TestIdp::port(0);
 our $TlsPort = TestIdp::port(0);
-our $RpPort = $ENV{TEST_NGINX_SERVER_PORT} || 1984;
+our $RpPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 our $Issuer = "https://127.0.0.1:$TlsPort";
 $ENV{TEST_NGINX_OP_TLS_PORT} = $TlsPort;
 # A port for tests of the relying party over https.
