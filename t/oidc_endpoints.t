@@ -87,3 +87,42 @@ GET /oidc_callback?state=x&code=y
 --- error_code: 404
 --- no_error_log
 auth_oidc: callback
+
+
+
+=== TEST 4: the migration guide's snippet from Vouch Proxy, as the README has it (with this provider's domain)
+--- http_config eval
+TestOp::http_config(<<'_EOC_') . <<'_EOC_'
+        scope openid email;
+        logout_uri /app/logout;
+_EOC_
+    map $oidc_claim_email $allowed_domain {
+        default           0;
+        ~@example\.test$  1;
+    }
+_EOC_
+--- config
+    location /app/ {
+        auth_oidc idp;
+        auth_require $allowed_domain;
+        add_header X-User  $oidc_claim_sub always;
+        add_header X-Email $oidc_claim_email always;
+    }
+--- user_files
+>>> app/index.html
+app
+--- init
+my ($alice, $st) = TestOp::login('/app/', 'alice');
+Test::More::is($st, 302, 'the callback, outside /app/, logs alice in');
+my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $alice"), TestOp::quote(::rp('/app/')));
+Test::More::is($s, 200, 'alice, of the allowed domain, gets in');
+Test::More::is(TestOp::header($h, 'X-Email'), 'alice@example.test', 'with her e-mail for the backend');
+my ($bob) = TestOp::login('/app/', 'bob');
+($s) = TestOp::http('-H', TestOp::quote("Cookie: $bob"), TestOp::quote(::rp('/app/')));
+Test::More::is($s, 403, 'bob, without an address of the domain, gets 403');
+($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $alice"), TestOp::quote(::rp('/app/logout')));
+Test::More::is($s, 302, '/app/logout logs out');
+Test::More::like(TestOp::header($h, 'Location'), qr{/session/end\?}, 'through the provider');
+--- request
+GET /app/
+--- error_code: 401
