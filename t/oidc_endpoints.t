@@ -126,3 +126,29 @@ Test::More::like(TestOp::header($h, 'Location'), qr{/session/end\?}, 'through th
 --- request
 GET /app/
 --- error_code: 401
+
+
+
+=== TEST 5: two providers with the same callback in one server: nginx -t warns, the first answers it
+--- http_config eval
+TestOp::http_config() . <<'_EOC_'
+    oidc_provider other {
+        issuer https://127.0.0.1:$TEST_NGINX_OP_TLS_PORT;
+        client_id rp;
+        cookie_name OTHER_SESSION;
+        ssl_trusted_certificate $TEST_NGINX_PKI/ca.crt;
+    }
+_EOC_
+--- config
+    location /a/ {
+        auth_oidc idp;
+    }
+    location /b/ {
+        auth_oidc other;
+    }
+--- request
+GET /oidc_callback
+--- error_code: 401
+--- error_log eval
+[qr/\[warn\] .*"auth_oidc": oidc_provider "other" has a callback or logout URI of "idp", in the same server/,
+ qr/\[info\] .*auth_oidc: callback refused: no state/]

@@ -70,6 +70,25 @@ pub struct OidcSrv {
 }
 
 impl OidcSrv {
+    /// Records `provider` in the server being merged, where an auth_oidc names it; `Err` with
+    /// the name of a provider recorded before that answers one of the same URIs, which wins.
+    fn register(cf: &ngx_conf_t, provider: &Rc<Provider>) -> Result<(), String> {
+        let Some(srv) = OidcSrv::of(cf) else {
+            return Ok(());
+        };
+        let mut providers = srv.providers.borrow_mut();
+        if providers.iter().any(|p| Rc::ptr_eq(p, provider)) {
+            return Ok(());
+        }
+        let ours = provider.settings.endpoints();
+        let shared = providers
+            .iter()
+            .find(|p| p.settings.endpoints().any(|e| ours.clone().any(|o| o == e)))
+            .map(|p| p.name.clone());
+        providers.push(provider.clone());
+        shared.map_or(Ok(()), Err)
+    }
+
     /// The provider of the server whose callback or logout URI `uri` is.
     fn endpoint_of(&self, uri: &[u8]) -> Option<Rc<Provider>> {
         self.providers
@@ -207,11 +226,17 @@ pub fn resolve(cf: &mut ngx_conf_t, ocf: &mut OidcConf) -> Result<(), ()> {
     };
     match found {
         Some(provider) => {
-            if let Some(srv) = OidcSrv::of(cf) {
-                let mut providers = srv.providers.borrow_mut();
-                if !providers.iter().any(|p| Rc::ptr_eq(p, &provider)) {
-                    providers.push(provider.clone());
-                }
+            if let Err(other) = OidcSrv::register(cf, &provider) {
+                Sink::Log(cf.log).error(
+                    NGX_LOG_WARN,
+                    0,
+                    format_args!(
+                        "\"auth_oidc\": oidc_provider \"{name}\" has a callback or logout URI of \
+                         \"{other}\", in the same server: outside their locations it reaches \
+                         \"{other}\" only; give each its own redirect_uri, in {}",
+                        ocf.at
+                    ),
+                );
             }
             ocf.provider = Some(provider);
             Ok(())

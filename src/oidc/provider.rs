@@ -109,16 +109,22 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Whether `uri` is the provider's callback (`redirect_uri`) or one of its logout URIs.
+    /// The provider's callback (`redirect_uri`) and logout URIs: the paths it answers itself.
+    pub fn endpoints(&self) -> impl Iterator<Item = &str> + Clone {
+        [
+            Some(&self.redirect_path),
+            self.logout_uri.as_ref(),
+            self.backchannel_logout_uri.as_ref(),
+            self.frontchannel_logout_uri.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+    }
+
+    /// Whether `uri` is one of the provider's `endpoints`.
     pub fn is_endpoint(&self, uri: &[u8]) -> bool {
-        uri == self.redirect_path.as_bytes()
-            || [
-                &self.logout_uri,
-                &self.backchannel_logout_uri,
-                &self.frontchannel_logout_uri,
-            ]
-            .iter()
-            .any(|u| u.as_deref().is_some_and(|u| u.as_bytes() == uri))
+        self.endpoints().any(|e| e.as_bytes() == uri)
     }
 }
 
