@@ -68,7 +68,7 @@ exited on signal
 --- error_code eval
 [500, 200]
 --- error_log eval
-[qr/\[alert\] .*auth_htpasswd: internal error, request refused: panicked at src\/htpasswd.rs:\d+: test hook: auth_htpasswd/]
+[qr/\[alert\] .*auth_htpasswd: internal error, request refused: panicked at src\/htpasswd\/handler.rs:\d+: test hook: auth_htpasswd/]
 --- no_error_log
 exited on signal
 
@@ -88,7 +88,7 @@ exited on signal
 --- error_code eval
 [500, 200]
 --- error_log eval
-[qr/\[alert\] .*auth_htpasswd: internal error in a thread: panicked at src\/thread.rs:\d+: test hook: thread/]
+[qr/\[alert\] .*auth_htpasswd: internal error in a thread: panicked at src\/htpasswd\/thread.rs:\d+: test hook: thread/]
 --- no_error_log
 exited on signal
 
