@@ -18,6 +18,7 @@ mod cache;
 mod directive;
 mod file_cache;
 mod guard;
+mod key_source;
 mod log;
 mod net;
 mod part;

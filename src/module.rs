@@ -29,6 +29,7 @@ use crate::cache::{self, TokenCache};
 use crate::guard;
 use crate::htpasswd::{self, HtpasswdConf, HtpasswdCtx, HtpasswdMain};
 use crate::jwt::{self, JwtConf, JwtCtx, JwtMain};
+use crate::key_source::{self, KeySources};
 use crate::log::Sink;
 use crate::net::ssl::SslContexts;
 use crate::oidc::{self, OidcConf, OidcCtx, OidcMain, OidcSrv};
@@ -93,7 +94,10 @@ impl HttpModule for Module {
             if rc != Status::NGX_OK.0 {
                 return rc;
             }
-            match jwt::key_url::add_zone(cf).and_then(|()| oidc::init(cf)) {
+            // The zone of the key sources once every source is known: the locations' ones
+            // are, the providers' come with oidc::init.
+            let sources = KeySources::of(cf).ok_or(());
+            match oidc::init(cf).and_then(|()| sources?.add_zone(cf)) {
                 Ok(()) => Status::NGX_OK.into(),
                 Err(()) => Status::NGX_ERROR.into(),
             }
@@ -123,13 +127,15 @@ impl HttpModule for Module {
     }
 }
 
-/// A worker starts: it fetches the keys of auth_jwt_key_url and the providers' metadata.
+/// A worker starts: it fetches the keys of auth_jwt_key_url and the providers' metadata and
+/// keys.
 extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     // SAFETY: nginx passes the worker's cycle.
     let cycle = unsafe { &*cycle };
     let started = guard::catch(|| {
-        jwt::key_url::start_all(cycle);
-        oidc::start_all(cycle);
+        if let Some(sources) = KeySources::of(cycle) {
+            sources.start_all();
+        }
     });
     match started {
         Ok(()) => Status::NGX_OK.into(),
@@ -266,6 +272,8 @@ pub struct MainConf {
     pub oidc: OidcMain,
     /// Shared by auth_jwt and auth_oidc's bearer mode.
     pub tokens: TokenCache,
+    /// The JWK Sets of auth_jwt_key_url and of the providers, fetched once per nginx.
+    pub key_sources: KeySources,
     /// The TLS contexts of auth_jwt_key_url and the providers, shared.
     pub ssl_contexts: SslContexts,
 }
@@ -414,7 +422,7 @@ macro_rules! parts {
 
 parts!(
     main: HtpasswdMain => htpasswd, JwtMain => jwt, OidcMain => oidc, TokenCache => tokens,
-        SslContexts => ssl_contexts;
+        KeySources => key_sources, SslContexts => ssl_contexts;
     srv: OidcSrv => oidc;
     loc: HtpasswdConf => htpasswd, JwtConf => jwt, OidcConf => oidc, RequireConf => require;
     request: HtpasswdCtx => htpasswd, JwtCtx => jwt, OidcCtx => oidc
@@ -468,7 +476,7 @@ static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_jwt_key_cache", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_key_cache, loc jwt),
     command!("auth_jwt_key_request", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_key_request, loc jwt),
     command!("auth_jwt_key_url", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::key_url::set_auth_jwt_key_url, loc jwt),
-    command!("auth_jwt_key_url_zone", NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, jwt::key_url::set_auth_jwt_key_url_zone, main jwt),
+    command!("auth_jwt_key_url_zone", NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, key_source::set_auth_jwt_key_url_zone, main key_sources),
     command!("auth_jwt_ssl_trusted_certificate", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::key_url::set_auth_jwt_ssl_trusted_certificate, loc jwt),
     command!("auth_jwt_leeway", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_leeway, loc jwt),
     command!("auth_jwt_type", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_type, loc jwt),

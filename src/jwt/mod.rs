@@ -25,6 +25,7 @@ use key_file::KeyFile;
 pub use variables::remote_user;
 
 use crate::directive::{self, args, compile_complex_value, done, parse_seconds, DUPLICATE};
+use crate::key_source::KeySource;
 use crate::log::Sink;
 use crate::requirement::Require;
 use crate::text::{str_bytes, text};
@@ -38,10 +39,6 @@ pub struct JwtMain {
     key_files: key_file::KeyFiles,
     /// The keys of locations with keys from run time, joined.
     key_sets: key_set::KeySets,
-    /// The sources of auth_jwt_key_url, one per URL and settings.
-    key_urls: RefCell<Vec<Rc<key_url::KeyUrl>>>,
-    /// `auth_jwt_key_url_zone`; 0: the default.
-    key_url_zone_size: Cell<usize>,
 }
 
 /// auth_jwt's part of a request.
@@ -67,7 +64,7 @@ pub struct JwtConf {
     key_requests: Option<Rc<Vec<*mut ngx_http_complex_value_t>>>,
     /// `auth_jwt_key_url` as written, and the sources they are once merged.
     key_url_specs: Option<Rc<Vec<key_url::Spec>>>,
-    key_urls: Option<Rc<Vec<Rc<key_url::KeyUrl>>>>,
+    key_urls: Option<Rc<Vec<Rc<KeySource>>>>,
     /// `auth_jwt_ssl_trusted_certificate`, its full name.
     ssl_trusted: Option<Vec<u8>>,
     /// Seconds that keys fetched by subrequests are used without fetching them again.
@@ -118,7 +115,7 @@ impl JwtConf {
         self.key_requests.as_deref().map_or(&[], Vec::as_slice)
     }
 
-    pub fn key_urls(&self) -> &[Rc<key_url::KeyUrl>] {
+    pub fn key_urls(&self) -> &[Rc<KeySource>] {
         self.key_urls.as_deref().map_or(&[], Vec::as_slice)
     }
 

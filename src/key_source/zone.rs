@@ -1,7 +1,8 @@
-//! The shared memory zone of `auth_jwt_key_url`: per URL, the last document fetched, its
-//! fingerprint and times, and who is fetching now. One worker fetches for all; the others parse
-//! the document when its fingerprint changes. The zone outlives reloads, so new workers start
-//! with the keys the old ones had.
+//! The shared memory zone of the key sources (`auth_jwt_key_url`, the providers' keys): per
+//! URL, the last JWK Set fetched and the discovery document it came through, their fingerprint
+//! and times, the last failure, and who is fetching now. One worker fetches for all; the others
+//! parse the documents when their fingerprint changes. The zone outlives reloads, so new
+//! workers start with the keys the old ones had.
 
 use core::ffi::c_void;
 use core::mem;
@@ -13,7 +14,7 @@ use ngx::ffi::{
 };
 use ngx::ngx_string;
 
-use crate::jwt::JwtMain;
+use super::KeySources;
 use crate::shm;
 
 /// Distinct URLs (with their trusted certificates) one configuration can have.
@@ -28,6 +29,13 @@ pub struct Entry {
     pub fingerprint: [u8; 32],
     body: *mut u8,
     body_len: usize,
+    discovery: *mut u8,
+    discovery_len: usize,
+    /// Why the last fetch failed; empty after a success.
+    error: *mut u8,
+    error_len: usize,
+    /// Fetches failed since the last success.
+    pub failures: u32,
     /// Times in ms since the epoch; 0: never.
     pub fetched: i64,
     /// When the next fetch is due.
@@ -48,8 +56,8 @@ struct Shared {
 pub struct Zone(*mut ngx_shm_zone_t);
 
 impl Zone {
-    /// Adds the zone to the configuration; `main` tells its init which URLs are current.
-    pub fn add(cf: &mut ngx_conf_t, size: usize, main: *const JwtMain) -> Option<Zone> {
+    /// Adds the zone to the configuration; `sources` tells its init which URLs are current.
+    pub fn add(cf: &mut ngx_conf_t, size: usize, sources: *const KeySources) -> Option<Zone> {
         let mut name: ngx_str_t = ngx_string!("auth_jwt_key_url");
         let zone = shm::add(cf, &mut name, size);
         if zone.is_null() {
@@ -58,7 +66,7 @@ impl Zone {
         // SAFETY: the zone was just added; nginx calls init when it is mapped.
         unsafe {
             (*zone).init = Some(init);
-            (*zone).data = main.cast_mut().cast();
+            (*zone).data = sources.cast_mut().cast();
         }
         Some(Zone(zone))
     }
@@ -115,21 +123,76 @@ impl Entry {
         unsafe { core::slice::from_raw_parts(self.body, self.body_len) }
     }
 
-    /// Replaces the document; false when the zone has no room (the old one stays).
-    pub fn store(&mut self, slab: &Slab, body: &[u8], fingerprint: [u8; 32]) -> bool {
+    pub fn discovery(&self) -> &[u8] {
+        if self.discovery.is_null() {
+            return &[];
+        }
+        // SAFETY: discovery points to discovery_len bytes of the zone, written by store.
+        unsafe { core::slice::from_raw_parts(self.discovery, self.discovery_len) }
+    }
+
+    pub fn error(&self) -> &[u8] {
+        if self.error.is_null() {
+            return &[];
+        }
+        // SAFETY: error points to error_len bytes of the zone, written by set_error.
+        unsafe { core::slice::from_raw_parts(self.error, self.error_len) }
+    }
+
+    /// Replaces the reason of the last failure (empty: none); when the zone has no room, the
+    /// reason is dropped.
+    pub fn set_error(&mut self, slab: &Slab, error: &str) {
+        // SAFETY: the lock is held (Slab exists only inside Zone::with).
+        unsafe {
+            if !self.error.is_null() {
+                ngx_slab_free_locked(slab.0, self.error.cast());
+            }
+            self.error = ptr::null_mut();
+            self.error_len = 0;
+            if error.is_empty() {
+                return;
+            }
+            let p = ngx_slab_alloc_locked(slab.0, error.len()).cast::<u8>();
+            if p.is_null() {
+                return;
+            }
+            ptr::copy_nonoverlapping(error.as_ptr(), p, error.len());
+            self.error = p;
+        }
+        self.error_len = error.len();
+    }
+
+    /// Replaces the documents; false when the zone has no room (the old ones stay).
+    pub fn store(
+        &mut self,
+        slab: &Slab,
+        body: &[u8],
+        discovery: &[u8],
+        fingerprint: [u8; 32],
+    ) -> bool {
         // SAFETY: the lock is held (Slab exists only inside Zone::with).
         unsafe {
             let p = ngx_slab_alloc_locked(slab.0, body.len().max(1)).cast::<u8>();
             if p.is_null() {
                 return false;
             }
+            let d = ngx_slab_alloc_locked(slab.0, discovery.len().max(1)).cast::<u8>();
+            if d.is_null() {
+                ngx_slab_free_locked(slab.0, p.cast());
+                return false;
+            }
             ptr::copy_nonoverlapping(body.as_ptr(), p, body.len());
-            if !self.body.is_null() {
-                ngx_slab_free_locked(slab.0, self.body.cast());
+            ptr::copy_nonoverlapping(discovery.as_ptr(), d, discovery.len());
+            for old in [self.body, self.discovery] {
+                if !old.is_null() {
+                    ngx_slab_free_locked(slab.0, old.cast());
+                }
             }
             self.body = p;
+            self.discovery = d;
         }
         self.body_len = body.len();
+        self.discovery_len = discovery.len();
         self.fingerprint = fingerprint;
         true
     }
@@ -137,29 +200,26 @@ impl Entry {
 
 extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
     // SAFETY: nginx calls this once the zone is mapped, with the old configuration's data when
-    // the zone is reused; zone.data is the JwtMain set in add().
+    // the zone is reused; zone.data is the KeySources set in add().
     unsafe {
         let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
-        let main = &*(*zone).data.cast::<JwtMain>();
+        let sources = &*(*zone).data.cast::<KeySources>();
         if !old.is_null() && !(*pool).data.is_null() {
             // Reused by a reload: forget the URLs the new configuration no longer has.
             let shared = (*pool).data.cast::<Shared>();
             ngx_shmtx_lock(&mut (*pool).mutex);
             for entry in (*shared).entries.iter_mut().filter(|e| e.used) {
-                if !main
-                    .key_urls
-                    .borrow()
-                    .iter()
-                    .any(|k| k.zone_id() == &entry.id)
-                {
-                    if !entry.body.is_null() {
-                        ngx_slab_free_locked(pool, entry.body.cast());
+                if !sources.has(&entry.id) {
+                    for old in [entry.body, entry.discovery, entry.error] {
+                        if !old.is_null() {
+                            ngx_slab_free_locked(pool, old.cast());
+                        }
                     }
                     *entry = mem::zeroed();
                 }
             }
             ngx_shmtx_unlock(&mut (*pool).mutex);
-            (*zone).data = main as *const JwtMain as *mut c_void;
+            (*zone).data = sources as *const KeySources as *mut c_void;
             return NGX_OK as ngx_int_t;
         }
         let shared = ngx_slab_alloc_locked(pool, mem::size_of::<Shared>()).cast::<Shared>();

@@ -17,7 +17,7 @@ use ngx::ffi::{
     NGX_HTTP_POST, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO,
 };
 
-use super::exchange::LEEWAY;
+use super::exchange::{new_key_may_help, LEEWAY};
 use super::headers::add_header;
 use super::provider::{Provider, Readiness};
 use super::{OidcCtx, OidcMain};
@@ -93,6 +93,12 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     };
     let verified = match jwt::verify(token.as_bytes(), &ready.keys, &policy, now) {
         Ok(verified) => verified,
+        // Verified again with the keys fetched anew: the provider may sign with a new key.
+        Err(ref err)
+            if new_key_may_help(err, token.as_bytes()) && provider.refetch_for_unknown_kid(r) =>
+        {
+            return Status::NGX_AGAIN.into();
+        }
         Err(err) => return refuse(r, format_args!("{err}")),
     };
     let logout = match logout_token::check(verified.claims(), now, LEEWAY as i64) {

@@ -4,7 +4,7 @@
 use core::cell::RefCell;
 use std::rc::Rc;
 
-use auth_core::jwt::{self, JwtError};
+use auth_core::jwt::{self, JwtError, Policy, Verified};
 use auth_core::oidc::id_token::{self, Expect, IdTokenError};
 use auth_core::oidc::token::{self, Client, Grant, TokenError, Tokens};
 use auth_core::oidc::userinfo::{self, UserinfoError};
@@ -85,6 +85,38 @@ impl ExchangeError {
             ExchangeError::Jwt(_) | ExchangeError::IdToken(_) => "bad_id_token",
             ExchangeError::Userinfo(_) => "bad_userinfo",
         }
+    }
+}
+
+/// Whether a key that the provider added since the keys were fetched could verify `token`,
+/// which `err` refused: its `kid` is unknown, or it has none and no key verifies it.
+pub fn new_key_may_help(err: &JwtError, token: &[u8]) -> bool {
+    match err {
+        JwtError::UnknownKey => true,
+        JwtError::BadSignature => !jwt::has_kid(token),
+        _ => false,
+    }
+}
+
+/// Verifies a token of the provider under `policy`; when a key the provider added since could
+/// verify it, with the keys fetched anew (at most once per cooldown for the whole nginx, by
+/// this task or another worker).
+pub async fn verify_fresh(
+    provider: &Provider,
+    ready: &Ready,
+    token: &[u8],
+    policy: &Policy,
+    now: i64,
+) -> Result<Verified, JwtError> {
+    let err = match jwt::verify(token, &ready.keys, policy, now) {
+        Err(err) if new_key_may_help(&err, token) => err,
+        verified => return verified,
+    };
+    match provider.refetched().await {
+        Some(fresh) if fresh.generation != ready.generation => {
+            jwt::verify(token, &fresh.keys, policy, now)
+        }
+        _ => Err(err),
     }
 }
 
@@ -171,7 +203,7 @@ pub async fn run(
     let id_token = tokens.id_token.ok_or(ExchangeError::NoIdToken)?;
     let now = request::now();
     let policy = id_token::policy(metadata, &s.client_id, LEEWAY);
-    let verified = jwt::verify(id_token.as_bytes(), &ready.keys, &policy, now)?;
+    let verified = verify_fresh(provider, ready, id_token.as_bytes(), &policy, now).await?;
     let id = id_token::check(
         &verified,
         &s.client_id,

@@ -32,8 +32,8 @@ use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
 use exchange::Exchange;
 pub use handler::access_handler;
+pub use provider::set_oidc_provider;
 use provider::Provider;
-pub use provider::{set_oidc_provider, start_all};
 pub use store::set_oidc_session_zone;
 use store::Store;
 pub use variables::remote_user;
@@ -41,6 +41,7 @@ pub use variables::remote_user;
 use crate::directive::{
     self, args, compile_complex_value, done, position, readable_path, DUPLICATE,
 };
+use crate::key_source::KeySources;
 use crate::log::Sink;
 use crate::net::ssl::SslContexts;
 use crate::part::{MainPart, SrvPart};
@@ -292,6 +293,7 @@ fn process_secret() -> Option<&'static [u8; 32]> {
 /// configuration a sealer.
 pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
     let (main, contexts) = (OidcMain::of(cf).ok_or(())?, SslContexts::of(cf).ok_or(())?);
+    let sources = KeySources::of(cf).ok_or(())?;
     if main.providers.borrow().is_empty() {
         return Ok(());
     }
@@ -336,7 +338,7 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
     for provider in providers {
         let prepared = provider
             .set_store(&stores)
-            .and_then(|()| provider.prepare(cf, contexts, resolver, resolver_timeout));
+            .and_then(|()| provider.prepare(cf, contexts, sources, resolver, resolver_timeout));
         if let Err(why) = prepared {
             Sink::Log(cf.log).error(
                 NGX_LOG_EMERG,

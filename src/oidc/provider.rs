@@ -9,35 +9,30 @@ use core::time::Duration;
 use std::rc::Rc;
 
 use auth_core::http::Url;
-use auth_core::keys::{self, Key, KeyFormat};
+use auth_core::key_url::{Schedule, DEFAULT_COOLDOWN};
+use auth_core::keys::Key;
 use auth_core::oidc::metadata::check_issuer;
 use auth_core::oidc::opened::Opened;
 use auth_core::oidc::{Metadata, Sealer, Session, SessionError};
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_parse, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_http_request_t,
-    ngx_msec_t, ngx_resolver_t, NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN,
+    ngx_command_t, ngx_conf_parse, ngx_conf_t, ngx_http_request_t, ngx_msec_t, ngx_resolver_t,
+    NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
 use super::store::Store;
 use super::{OidcCtx, OidcMain};
 use crate::directive::{self, args, parse_seconds, position, readable_path};
+use crate::key_source::{self, Fetched, KeySource, KeySources, UrlKeys};
 use crate::log::Sink;
-use crate::net::client::{self, Reach};
+use crate::net::client::Reach;
 use crate::net::ssl::SslContexts;
-use crate::net::{self};
-use crate::part::{MainPart, RequestPart};
+use crate::part::RequestPart;
 use crate::text::{str_bytes, text};
 use crate::wait::Waiters;
-use crate::worker::{cycle_log, shutting_down};
+use crate::worker::cycle_log;
 
 const MAX_BODY: usize = 256 * 1024;
-/// Metadata and keys are fetched again this often...
-const REFRESH: u64 = 60 * 60;
-/// ...and after a failure, sooner: from this...
-const RETRY_MIN: u64 = 5;
-/// ...doubling up to this.
-const RETRY_MAX: u64 = 5 * 60;
 /// Waits allowed per request.
 const MAX_WAITS: u8 = 8;
 /// Sessions kept opened per worker and provider.
@@ -136,14 +131,11 @@ pub struct Ready {
     pub generation: u64,
 }
 
-#[derive(Default)]
-struct State {
-    ready: Option<Rc<Ready>>,
-    /// Why the last fetch failed.
-    error: Option<String>,
-    /// A fetch has ended, well or not.
-    tried: bool,
-    started: bool,
+/// The metadata and keys of one fetch of the key source, as this worker read them (or why
+/// they cannot be used), so that each fetch is parsed and logged once.
+struct Read {
+    generation: u64,
+    ready: Result<Rc<Ready>, String>,
 }
 
 pub struct Provider {
@@ -152,11 +144,12 @@ pub struct Provider {
     config_url: Url,
     pub settings: Settings,
     reach: Cell<Option<Reach>>,
+    /// Where the metadata and keys come from: `config_url`, fetched once per nginx.
+    source: RefCell<Option<Rc<KeySource>>>,
     store: RefCell<Option<Rc<Store>>>,
     /// This worker's sessions opened recently.
     opened: RefCell<Opened>,
-    state: RefCell<State>,
-    waiters: Waiters,
+    read: RefCell<Option<Read>>,
 }
 
 /// What a request gets of the provider.
@@ -228,10 +221,10 @@ pub fn set_oidc_provider(
         config_url,
         settings: *settings,
         reach: Cell::new(None),
+        source: RefCell::new(None),
         store: RefCell::new(None),
         opened: RefCell::new(Opened::new(OPENED)),
-        state: RefCell::default(),
-        waiters: Waiters::default(),
+        read: RefCell::new(None),
     }));
     NGX_CONF_OK
 }
@@ -372,6 +365,7 @@ impl Provider {
         &self,
         cf: &mut ngx_conf_t,
         contexts: &SslContexts,
+        sources: &KeySources,
         resolver: *mut ngx_resolver_t,
         resolver_timeout: ngx_msec_t,
     ) -> Result<(), String> {
@@ -396,6 +390,29 @@ impl Provider {
             timeout: Duration::from_secs(self.settings.timeout),
             max_body: MAX_BODY,
         }));
+        // The metadata and keys: once per nginx, hourly (or as max-age says), again at once for
+        // a token with an unknown kid (at most every 30 s), and after a failure in 5 s,
+        // doubling up to 5 minutes.
+        let settings = key_source::Settings {
+            url: url.clone(),
+            schedule: Schedule {
+                refresh: None,
+                cooldown: DEFAULT_COOLDOWN,
+            },
+            timeout: self.settings.timeout,
+            backoff: true,
+        };
+        let who = format!("auth_oidc: provider \"{}\"", self.name);
+        let source = sources.source(
+            cf,
+            &who,
+            &settings,
+            &trust,
+            resolver,
+            resolver_timeout,
+            contexts,
+        )?;
+        *self.source.borrow_mut() = Some(source);
         Ok(())
     }
 
@@ -437,126 +454,117 @@ impl Provider {
         &self.config_url
     }
 
-    /// Starts this worker's background fetches, once.
-    fn start(self: &Rc<Self>) {
-        {
-            let mut state = self.state.borrow_mut();
-            if state.started {
-                return;
-            }
-            state.started = true;
-        }
-        let provider = self.clone();
-        // SAFETY: reading the current cycle's address.
-        let cycle = unsafe { ngx_cycle };
-        net::spawn("auth_oidc", async move {
-            let mut retry = RETRY_MIN;
-            // SAFETY: as above.
-            while !shutting_down() && unsafe { ngx_cycle } == cycle {
-                let delay = match provider.fetch().await {
-                    Ok(ready) => {
-                        cycle_log().error(
-                            NGX_LOG_INFO,
-                            0,
-                            format_args!(
-                                "auth_oidc: provider \"{}\": metadata and {} key{} in use",
-                                provider.name,
-                                ready.keys.len(),
-                                if ready.keys.len() == 1 { "" } else { "s" }
-                            ),
-                        );
-                        let mut state = provider.state.borrow_mut();
-                        state.ready = Some(Rc::new(ready));
-                        state.error = None;
-                        retry = RETRY_MIN;
-                        REFRESH
-                    }
-                    Err(why) => {
-                        let mut state = provider.state.borrow_mut();
-                        let kept = if state.ready.is_some() {
-                            ", the metadata and keys fetched before stay in use"
-                        } else {
-                            ""
-                        };
-                        cycle_log().error(
-                            NGX_LOG_ERR,
-                            0,
-                            format_args!("auth_oidc: provider \"{}\": {why}{kept}", provider.name),
-                        );
-                        state.error = Some(why);
-                        let delay = retry;
-                        retry = (retry * 2).min(RETRY_MAX);
-                        delay
-                    }
-                };
-                provider.state.borrow_mut().tried = true;
-                provider.waiters.wake_all();
-                ngx::async_::sleep(Duration::from_secs(delay)).await;
-            }
-        });
+    fn source(&self) -> Option<Rc<KeySource>> {
+        self.source.borrow().clone()
     }
 
-    async fn fetch(&self) -> Result<Ready, String> {
-        let reach = self.reach().ok_or("not prepared")?;
+    /// The metadata and keys of `keys`, read once per fetch.
+    fn read(&self, keys: &UrlKeys) -> Result<Rc<Ready>, String> {
+        if let Some(read) = self.read.borrow().as_ref() {
+            if read.generation == keys.generation {
+                return read.ready.clone();
+            }
+        }
         let url = self.config_url();
-        let response = client::get(url, &reach, "fetching OpenID Provider metadata")
-            .await
-            .map_err(|err| format!("fetching \"{url}\" failed: {err}"))?;
-        if response.status != 200 {
-            return Err(format!("\"{url}\" answered {}", response.status));
-        }
-        let metadata = Metadata::parse(&self.settings.issuer, &response.body)
-            .map_err(|err| format!("\"{url}\": {err}"))?;
-        if self.settings.userinfo && metadata.userinfo_endpoint.is_none() {
-            return Err(format!(
-                "\"{url}\" has no \"userinfo_endpoint\", which \"userinfo on\" needs"
-            ));
-        }
-        let jwks = &metadata.jwks_uri;
-        let response = client::get(jwks, &reach, "fetching keys")
-            .await
-            .map_err(|err| format!("fetching \"{jwks}\" failed: {err}"))?;
-        if response.status != 200 {
-            return Err(format!("\"{jwks}\" answered {}", response.status));
-        }
-        let loaded = keys::load(&response.body, Some(KeyFormat::Jwks))
-            .map_err(|err| format!("\"{jwks}\": {err}"))?;
-        for skipped in &loaded.skipped {
-            cycle_log().error(
-                NGX_LOG_WARN,
+        let ready = match keys.discovery.as_deref() {
+            None => Err(format!(
+                "\"{url}\" is a JWK Set, not the provider's metadata"
+            )),
+            Some(body) => Metadata::parse(&self.settings.issuer, body)
+                .map_err(|err| format!("\"{url}\": {err}"))
+                .and_then(|metadata| {
+                    if self.settings.userinfo && metadata.userinfo_endpoint.is_none() {
+                        return Err(format!(
+                            "\"{url}\" has no \"userinfo_endpoint\", which \"userinfo on\" needs"
+                        ));
+                    }
+                    Ok(Rc::new(Ready {
+                        metadata,
+                        keys: keys.keys.clone(),
+                        generation: keys.generation,
+                    }))
+                }),
+        };
+        match &ready {
+            Ok(ready) => cycle_log().error(
+                NGX_LOG_INFO,
                 0,
-                format_args!("auth_oidc: \"{jwks}\": {skipped}, skipped"),
-            );
+                format_args!(
+                    "auth_oidc: provider \"{}\": metadata and {} key{} in use",
+                    self.name,
+                    ready.keys.len(),
+                    if ready.keys.len() == 1 { "" } else { "s" }
+                ),
+            ),
+            Err(why) => cycle_log().error(
+                NGX_LOG_ERR,
+                0,
+                format_args!("auth_oidc: provider \"{}\": {why}", self.name),
+            ),
         }
-        Ok(Ready {
-            metadata,
-            keys: loaded.keys,
-            generation: crate::file_cache::next_generation(),
-        })
+        *self.read.borrow_mut() = Some(Read {
+            generation: keys.generation,
+            ready: ready.clone(),
+        });
+        ready
     }
 
     /// The provider's metadata and keys for `r`, which waits when the first fetch has not
     /// ended yet.
     pub fn ready(self: &Rc<Self>, r: &mut ngx_http_request_t) -> Readiness {
-        self.start();
-        let state = self.state.borrow();
-        if let Some(ready) = &state.ready {
-            return Readiness::Ready(ready.clone());
-        }
-        if state.tried {
-            return Readiness::Failed(state.error.clone().unwrap_or_default());
-        }
-        drop(state);
-        if park(r, &self.waiters, self.limit()) {
-            Readiness::Wait
-        } else {
-            Readiness::Failed("no metadata yet".into())
+        let Some(source) = self.source() else {
+            return Readiness::Failed("not prepared".into());
+        };
+        let Some(waits) = OidcCtx::of_or_create(r).map(|ctx| ctx.waits.get()) else {
+            return Readiness::Failed("out of memory".into());
+        };
+        match source.keys_for(r, waits) {
+            Fetched::Keys(keys) => match self.read(&keys) {
+                Ok(ready) => Readiness::Ready(ready),
+                Err(why) => Readiness::Failed(why),
+            },
+            Fetched::Wait => {
+                waited(r);
+                Readiness::Wait
+            }
+            Fetched::Failed => Readiness::Failed(
+                source
+                    .error()
+                    .unwrap_or_else(|| "no metadata and keys yet".into()),
+            ),
         }
     }
 
     /// The metadata and keys of this worker, if a fetch gave them.
     pub fn current(&self) -> Option<Rc<Ready>> {
-        self.state.borrow().ready.clone()
+        let keys = self.source()?.current()?;
+        self.read(&keys).ok()
+    }
+
+    /// For a token whose `kid` no key has (or without one, that no key verifies): the keys
+    /// fetched again, at most once per cooldown for the whole nginx, by this task or another
+    /// worker; `None` when that cannot help.
+    pub async fn refetched(&self) -> Option<Rc<Ready>> {
+        let source = self.source()?;
+        if !source.refetched().await {
+            return None;
+        }
+        self.current()
+    }
+
+    /// The same for a request: parks it until the keys are fetched again; true when parked.
+    pub fn refetch_for_unknown_kid(&self, r: &mut ngx_http_request_t) -> bool {
+        let Some(source) = self.source() else {
+            return false;
+        };
+        let Some(waits) = OidcCtx::of_or_create(r).map(|ctx| ctx.waits.get()) else {
+            return false;
+        };
+        let parked = source.refetch_for_unknown_kid(r, waits) == Some(true);
+        if parked {
+            waited(r);
+        }
+        parked
     }
 
     /// How long a request waits for one exchange with the provider.
@@ -574,18 +582,13 @@ pub fn park(r: &mut ngx_http_request_t, waiters: &Waiters, limit: ngx_msec_t) ->
     if waits >= MAX_WAITS || !waiters.park(r, limit) {
         return false;
     }
-    if let Some(ctx) = OidcCtx::of(r) {
-        ctx.waits.set(waits + 1);
-    }
+    waited(r);
     true
 }
 
-/// Starts this worker's fetches: called when the worker starts.
-pub fn start_all(cycle: &ngx_cycle_t) {
-    let Some(main) = OidcMain::of(cycle) else {
-        return;
-    };
-    for provider in main.providers.borrow().iter() {
-        provider.start();
+/// Counts a wait of the request.
+fn waited(r: &ngx_http_request_t) {
+    if let Some(ctx) = OidcCtx::of(r) {
+        ctx.waits.set(ctx.waits.get() + 1);
     }
 }

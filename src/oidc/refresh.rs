@@ -4,14 +4,13 @@
 
 use std::rc::Rc;
 
-use auth_core::jwt;
 use auth_core::keys::fingerprint;
 use auth_core::oidc::id_token::{self, Expect};
 use auth_core::oidc::token::{Grant, TokenError};
 use auth_core::oidc::{Sealer, Session};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO};
 
-use super::exchange::{token_request, userinfo, ExchangeError, LEEWAY};
+use super::exchange::{token_request, userinfo, verify_fresh, ExchangeError, LEEWAY};
 use super::provider::{Provider, Readiness, Ready};
 use super::zone::Claim;
 use super::{OidcCtx, OidcMain};
@@ -179,7 +178,7 @@ async fn refresh(
     let (id_token, sid, exp) = match tokens.id_token {
         Some(id_token) => {
             let policy = id_token::policy(metadata, &s.client_id, LEEWAY);
-            let verified = jwt::verify(id_token.as_bytes(), &ready.keys, &policy, now)?;
+            let verified = verify_fresh(provider, ready, id_token.as_bytes(), &policy, now).await?;
             let expect = Expect::Refresh { sub: &old.sub };
             let id = id_token::check(&verified, &s.client_id, expect, now, LEEWAY)?;
             (id_token, id.sid.or_else(|| old.sid.clone()), id.exp)

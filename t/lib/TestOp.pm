@@ -84,10 +84,15 @@ sub client {
         . qq("post_logout_redirect_uris":["http://127.0.0.1:$RpPort/bye"]$extra});
 }
 
+# `start(rotated => 1)`: the provider signs with an RSA key made now, under a kid of its own,
+# and publishes only that one (with the EC key), as after an emergency rotation.
 sub start {
-    open my $key, '>', "$Dir/session.key" or die $!;
-    print $key join '', map { chr(int(rand(256))) } 1 .. 48;
-    close $key;
+    my (%opt) = @_;
+    unless (-e "$Dir/session.key") {
+        open my $key, '>', "$Dir/session.key" or die $!;
+        print $key join '', map { chr(int(rand(256))) } 1 .. 48;
+        close $key;
+    }
     my $clients = join ',',
         client('rp', [map { "$_/oidc_callback" } '', qw(/short /big /info /var)],
             backchannel_logout_uri => qq("http://127.0.0.1:$RpPort/backchannel"),
@@ -102,11 +107,14 @@ sub start {
     # TEST_OP_RESOURCE: access tokens become JWTs (RFC 9068) for that audience.
     $ttl .= qq("resource":"$ENV{TEST_OP_RESOURCE}","accessTokenClaims":["email"],) if $ENV{TEST_OP_RESOURCE};
     print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,$ttl)
-        . qq("ca":"$Dir/ca.crt","jwks":) . jwks() . ','
+        . qq("ca":"$Dir/ca.crt","jwks":) . jwks(%opt) . ','
         . qq("claims":{"bio":["bio"]},)
         . qq("accounts":{"alice":{"email":"alice\@example.test","groups":["admins"]},)
         . qq("big":{"bio":") . ('a long story. ' x 400) . qq("}}});
     close $cfg;
+    # A log of the run before says "ready" too.
+    open my $log, '>', $Log or die $!;
+    close $log;
     $Node = fork() // die "TestOp: fork: $!";
     if (!$Node) {
         open STDOUT, '>', $Log or die $!;
@@ -128,14 +136,21 @@ sub start {
 my $Keys = "$FindBin::Bin/fixtures/jwt";
 
 sub jwks {
+    my (%opt) = @_;
+    my ($rsa, $kid) = ("$Keys/rsa.key", 'op-rsa');
+    if ($opt{rotated}) {
+        ($rsa, $kid) = ("$Dir/rotated.key", 'op-rsa-rotated');
+        system("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $rsa 2>/dev/null") == 0
+            or die "TestOp: cannot make a new key";
+    }
     my $js = q{
         const crypto = require("node:crypto"), fs = require("node:fs");
         const jwk = (file, kid, alg) => ({ ...crypto.createPrivateKey(fs.readFileSync(file))
             .export({ format: "jwk" }), kid, alg, use: "sig" });
         process.stdout.write(JSON.stringify({ keys: [
-            jwk(process.argv[1], "op-rsa", "RS256"), jwk(process.argv[2], "op-ec", "ES256")] }));
+            jwk(process.argv[1], process.argv[3], "RS256"), jwk(process.argv[2], "op-ec", "ES256")] }));
     };
-    my $out = `node -e '$js' '$Keys/rsa.key' '$Keys/ec256.key'`;
+    my $out = `node -e '$js' '$rsa' '$Keys/ec256.key' '$kid'`;
     die "TestOp: cannot make the provider's keys" unless $out =~ /^\{"keys"/;
     return $out;
 }
@@ -262,6 +277,12 @@ sub stop {
         waitpid $Node, 0;
         $Node = undef;
     }
+}
+
+# Starts the provider again, as `start` takes it.
+sub restart {
+    stop();
+    start(@_);
 }
 
 END { stop() }

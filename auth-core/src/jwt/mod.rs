@@ -264,6 +264,18 @@ fn candidates<'a>(
     })
 }
 
+/// Whether the token's header names its key (`kid`). A token without one that no key verifies
+/// may be signed with a key its issuer added since.
+pub fn has_kid(token: &[u8]) -> bool {
+    let Some(first) = token.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let mut room = Room::<128, 512>::new();
+    room.decode(&token[..first], false)
+        .and_then(view::header)
+        .is_some_and(|header| header.kid.is_some())
+}
+
 /// Room for a decoded part: `SMALL` bytes on the stack for the usual token, `LARGE` more
 /// zeroed only for a part that needs them, the heap past that.
 struct Room<const SMALL: usize, const LARGE: usize> {
