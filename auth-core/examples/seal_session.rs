@@ -1,7 +1,8 @@
-//! Prints a session cookie of auth_oidc as a login would set it, for scripts/bench: the tokens
-//! are of the sizes a provider's are, and they expire in a day.
+//! Prints a session cookie of auth_oidc as a login would set it, for scripts/bench and the
+//! tests: the tokens are of the sizes a provider's are, and they expire in a day, or in
+//! EXPIRES_IN seconds (negative: expired), an hour or more after they were refreshed.
 //!
-//!   seal_session KEYFILE PROVIDER COOKIE_NAME   prints `COOKIE_NAME=...`
+//!   seal_session KEYFILE PROVIDER COOKIE_NAME [EXPIRES_IN]   prints `COOKIE_NAME=...`
 
 use std::{env, fs, process};
 
@@ -9,9 +10,13 @@ use auth_core::oidc::{cookie, Sealer, Session};
 
 fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
-    let [key, provider, name] = args.as_slice() else {
-        eprintln!("usage: seal_session KEYFILE PROVIDER COOKIE_NAME");
-        process::exit(2);
+    let (key, provider, name, expires_in) = match args.as_slice() {
+        [key, provider, name] => (key, provider, name, 86_400),
+        [key, provider, name, expires_in] => match expires_in.parse::<i64>() {
+            Ok(expires_in) => (key, provider, name, expires_in),
+            Err(_) => usage(),
+        },
+        _ => usage(),
     };
     let secret = fs::read(key).unwrap_or_else(|e| {
         eprintln!("seal_session: {key}: {e}");
@@ -25,15 +30,16 @@ fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let token = |len: usize| "x".repeat(len);
+    let refreshed = now.min(now + expires_in - 3600);
     let session = Session {
         sub: "bench".into(),
         sid: Some(token(36)),
         id_token: format!("{}.{}.{}", token(100), token(600), token(342)),
         access_token: Some(format!("{}.{}.{}", token(100), token(500), token(342))),
         refresh_token: Some(token(43)),
-        started: now,
-        refreshed: now,
-        tokens_expire: now + 86_400,
+        started: refreshed,
+        refreshed,
+        tokens_expire: now + expires_in,
         ends: now + 86_400,
         userinfo: None,
     };
@@ -44,4 +50,9 @@ fn main() {
     let parts = cookie::split(name, &sealed).unwrap_or_default();
     let line: Vec<String> = parts.iter().map(|(n, v)| format!("{n}={v}")).collect();
     println!("{}", line.join("; "));
+}
+
+fn usage() -> ! {
+    eprintln!("usage: seal_session KEYFILE PROVIDER COOKIE_NAME [EXPIRES_IN]");
+    process::exit(2);
 }
