@@ -1,8 +1,9 @@
 # A refresh answer whose ID token does not verify (here: another audience) is a refusal, as the
 # provider's own refusal is: the session ends once its tokens have expired, with an error line
 # that says why, instead of going on with the old tokens while the refresh is tried again every
-# 5 seconds. The provider is this nginx itself: its metadata, keys and token endpoint are
-# locations that answer fixed documents.
+# 5 seconds. Metadata that cannot be used is a failed fetch, which names the reason. The
+# provider is this nginx itself: its metadata, keys and token endpoint are locations that
+# answer fixed documents.
 
 use FindBin;
 BEGIN { push @INC, "$FindBin::Bin/lib" }
@@ -50,12 +51,20 @@ our $cookie = `$tool $secret fake NGX_OIDC_SESSION -10`;
 chomp $cookie;
 $cookie =~ /^NGX_OIDC_SESSION=/ or die "seal_session: $cookie";
 
+(my $other = $metadata) =~ s/"issuer":"[^"]*"/"issuer":"http:\/\/127.0.0.1:9"/;
+
 our $http = <<"_EOC_";
     oidc_session_key $secret;
     oidc_provider fake {
         issuer $issuer;
         client_id rp;
         client_secret rp-secret;
+    }
+    oidc_provider mismatch {
+        issuer $issuer;
+        config_url $issuer/mismatch;
+        client_id rp;
+        cookie_name MISMATCH;
     }
     server {
         listen 127.0.0.1:$port;
@@ -66,6 +75,10 @@ our $http = <<"_EOC_";
         location = /jwks {
             default_type application/json;
             alias $keys/jwks.json;
+        }
+        location = /mismatch {
+            default_type application/json;
+            return 200 '$other';
         }
         location = /token {
             default_type application/json;
@@ -96,3 +109,20 @@ X-Error: session_ended
 --- error_log eval
 [qr/\[error\] .*auth_oidc: refreshing the tokens at "fake" failed: ID token refused: audience not accepted; the answer is refused, the session ends when its tokens expire/,
  qr/\[info\] .*auth_oidc: session ended: its refresh token was spent or refused/]
+
+
+
+=== TEST 2: metadata of another issuer is a failed fetch: a login gets 502, and the log says why
+--- http_config eval: $::http
+--- config
+    location /app/ {
+        auth_oidc mismatch;
+    }
+--- more_headers
+Accept: text/html
+--- request
+GET /app/
+--- error_code: 502
+--- error_log eval
+[qr/\[error\] .*auth_oidc: provider "mismatch": fetching "http:\/\/127\.0\.0\.1:\d+\/mismatch" failed: "\S+": "issuer" is "http:\/\/127\.0\.0\.1:9", not the configured issuer/,
+ qr/\[error\] .*auth_oidc: provider "mismatch" is unavailable: fetching "\S+" failed: "\S+": "issuer" is/]

@@ -126,6 +126,7 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
                 cf,
                 "auth_jwt_key_url",
                 &settings,
+                None,
                 &trust,
                 resolver,
                 resolver_timeout,

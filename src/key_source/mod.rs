@@ -55,6 +55,9 @@ pub struct Settings {
 pub struct KeySource {
     /// Whom the log lines are about: `auth_jwt_key_url`, `auth_oidc: provider "name"`.
     who: String,
+    /// What the discovery document must be (a provider's metadata); a fetch whose document
+    /// is refused counts as failed. With it, the document is kept and fingerprinted too.
+    check: Option<Check>,
     settings: Settings,
     trust: Trust,
     /// The URL's entry in the zone: a digest of the URL and the trust.
@@ -89,6 +92,9 @@ enum Claim {
     NotDue,
 }
 
+/// A check of the discovery document a fetch led through (empty: the URL was a JWK Set).
+pub type Check = Box<dyn Fn(&[u8]) -> Result<(), String>>;
+
 /// The keys of one fetch, as this worker parsed them.
 pub struct UrlKeys {
     pub keys: Vec<Key>,
@@ -117,13 +123,15 @@ pub struct KeySources {
 }
 
 impl KeySources {
-    /// The source of `settings` fetched with `trust` and `resolver`, made on first use.
+    /// The source of `settings` fetched with `trust` and `resolver`, made on first use; one
+    /// with a `check` of its discovery document is its user's own.
     #[allow(clippy::too_many_arguments)]
     pub fn source(
         &self,
         cf: &mut ngx_conf_t,
         who: &str,
         settings: &Settings,
+        check: Option<Check>,
         trust: &Trust,
         resolver: *mut ngx_resolver_t,
         resolver_timeout: ngx_msec_t,
@@ -133,7 +141,13 @@ impl KeySources {
             .all
             .borrow()
             .iter()
-            .find(|k| &k.settings == settings && &k.trust == trust && k.reach.resolver == resolver)
+            .find(|k| {
+                check.is_none()
+                    && k.check.is_none()
+                    && &k.settings == settings
+                    && &k.trust == trust
+                    && k.reach.resolver == resolver
+            })
             .cloned();
         if let Some(source) = known {
             return Ok(source);
@@ -146,13 +160,14 @@ impl KeySources {
         if self.all.borrow().len() >= zone::MAX_URLS {
             return Err(format!("more than {} distinct key URLs", zone::MAX_URLS));
         }
-        let id = fingerprint(&[
-            settings.url.to_string().as_bytes(),
-            &trust.trusted,
-            &trust.crl,
-        ]);
+        let url = settings.url.to_string();
+        // A checked source has an entry of its own: another user's may hold a document that
+        // its check refuses.
+        let owner = if check.is_some() { who.as_bytes() } else { &[] };
+        let id = fingerprint(&[url.as_bytes(), &trust.trusted, &trust.crl, owner]);
         let source = Rc::new(KeySource {
             who: who.to_owned(),
+            check,
             settings: settings.clone(),
             trust: trust.clone(),
             id,
@@ -381,7 +396,8 @@ impl KeySource {
     /// the cooldown has passed) and no other worker is fetching.
     fn claim(&self, now: i64, unknown_kid: bool) -> Claim {
         let cooldown = (self.settings.schedule.cooldown * 1000) as i64;
-        let lease = self.limit() as i64;
+        // A discovery document and its JWK Set: two requests.
+        let lease = 2 * self.limit() as i64;
         let claim = self.with(|e, _| {
             if e.lease_until > now {
                 return Claim::Busy;
@@ -458,7 +474,16 @@ impl KeySource {
     async fn fetch(self: &Rc<Self>) {
         let url = &self.settings.url;
         let who = &self.who;
-        let result = self.fetch_jwks().await;
+        let result = self
+            .fetch_jwks()
+            .await
+            .and_then(|(body, discovery, max_age)| {
+                match &self.check {
+                    Some(check) => check(&discovery).map(|()| (body, discovery, max_age)),
+                    // Only a checked source needs the discovery document.
+                    None => Ok((body, Vec::new(), max_age)),
+                }
+            });
         let now = now_ms();
         match result {
             Ok((body, discovery, max_age)) => {

@@ -112,7 +112,7 @@ pub async fn verify_fresh(
         Err(err) if new_key_may_help(&err, token) => err,
         verified => return verified,
     };
-    match provider.refetched().await {
+    match provider.refetched(ready.generation).await {
         Some(fresh) if fresh.generation != ready.generation => {
             jwt::verify(token, &fresh.keys, policy, now)
         }

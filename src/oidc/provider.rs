@@ -23,7 +23,7 @@ use ngx::ffi::{
 use super::store::Store;
 use super::{OidcCtx, OidcMain};
 use crate::directive::{self, args, parse_seconds, position, readable_path};
-use crate::key_source::{self, Fetched, KeySource, KeySources, UrlKeys};
+use crate::key_source::{self, Check, Fetched, KeySource, KeySources, UrlKeys};
 use crate::log::Sink;
 use crate::net::client::Reach;
 use crate::net::ssl::SslContexts;
@@ -33,6 +33,8 @@ use crate::wait::Waiters;
 use crate::worker::cycle_log;
 
 const MAX_BODY: usize = 256 * 1024;
+/// The metadata and keys are fetched again this often, in seconds.
+const REFRESH: u64 = 60 * 60;
 /// Waits allowed per request.
 const MAX_WAITS: u8 = 8;
 /// Sessions kept opened per worker and provider.
@@ -390,23 +392,44 @@ impl Provider {
             timeout: Duration::from_secs(self.settings.timeout),
             max_body: MAX_BODY,
         }));
-        // The metadata and keys: once per nginx, hourly (or as max-age says), again at once for
-        // a token with an unknown kid (at most every 30 s), and after a failure in 5 s,
-        // doubling up to 5 minutes.
+        // The metadata and keys: once per nginx, hourly, again at once for a token with an
+        // unknown kid (at most every 30 s), and after a failure in 5 s, doubling up to 5
+        // minutes. Metadata that cannot be used is a failure: what was fetched before stays.
         let settings = key_source::Settings {
             url: url.clone(),
             schedule: Schedule {
-                refresh: None,
+                refresh: Some(REFRESH),
                 cooldown: DEFAULT_COOLDOWN,
             },
             timeout: self.settings.timeout,
             backoff: true,
         };
+        let (issuer, userinfo, shown) = (
+            self.settings.issuer.clone(),
+            self.settings.userinfo,
+            url.to_string(),
+        );
+        let check: Check = Box::new(move |discovery: &[u8]| {
+            if discovery.is_empty() {
+                return Err(format!(
+                    "\"{shown}\" is a JWK Set, not the provider's metadata"
+                ));
+            }
+            let metadata =
+                Metadata::parse(&issuer, discovery).map_err(|err| format!("\"{shown}\": {err}"))?;
+            if userinfo && metadata.userinfo_endpoint.is_none() {
+                return Err(format!(
+                    "\"{shown}\" has no \"userinfo_endpoint\", which \"userinfo on\" needs"
+                ));
+            }
+            Ok(())
+        });
         let who = format!("auth_oidc: provider \"{}\"", self.name);
         let source = sources.source(
             cf,
             &who,
             &settings,
+            Some(check),
             &trust,
             resolver,
             resolver_timeout,
@@ -541,12 +564,15 @@ impl Provider {
         self.read(&keys).ok()
     }
 
-    /// For a token whose `kid` no key has (or without one, that no key verifies): the keys
-    /// fetched again, at most once per cooldown for the whole nginx, by this task or another
-    /// worker; `None` when that cannot help.
-    pub async fn refetched(&self) -> Option<Rc<Ready>> {
-        let source = self.source()?;
-        if !source.refetched().await {
+    /// For a token whose `kid` no key has (or without one, that no key verifies) in the keys of
+    /// generation `seen`: newer keys of this worker, else the keys fetched again, at most once
+    /// per cooldown for the whole nginx, by this task or another worker; `None` when that
+    /// cannot help.
+    pub async fn refetched(&self, seen: u64) -> Option<Rc<Ready>> {
+        if let Some(current) = self.current().filter(|c| c.generation != seen) {
+            return Some(current);
+        }
+        if !self.source()?.refetched().await {
             return None;
         }
         self.current()

@@ -60,7 +60,8 @@ pub fn check(
         },
     };
     let id = fingerprint(&[provider.name.as_bytes(), refresh_token.as_bytes()]);
-    let lease = provider.settings.timeout as i64 + 1;
+    // The token request, a refetch of the keys (two requests) and the UserInfo request.
+    let lease = 4 * provider.settings.timeout as i64 + 1;
     let claim = match main.zone.get() {
         Some(zone) => zone.claim(&id, now, lease),
         None => Claim::Failed,
