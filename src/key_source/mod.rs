@@ -77,9 +77,8 @@ struct State {
     watching: bool,
     /// The fingerprint of the last documents that gave no keys: not parsed or logged again.
     refused: Option<[u8; 32]>,
-    /// Why this worker's last fetch or parse failed, and how many fetches failed in a row.
+    /// Why this worker's last fetch or parse failed.
     error: Option<String>,
-    failures: u32,
 }
 
 /// What a worker may do about a URL, as the zone says.
@@ -513,21 +512,13 @@ impl KeySource {
             }
             Err(err) => {
                 let error = format!("fetching \"{url}\" failed: {err}");
-                let failures = self.state.borrow().failures + 1;
-                let failures = self
-                    .with(|e, slab| {
-                        e.lease_until = 0;
-                        e.failures = e.failures.saturating_add(1);
-                        e.next_fetch = now + self.retry_ms(e.failures);
-                        e.set_error(&slab, &error);
-                        e.failures
-                    })
-                    .unwrap_or(failures);
-                {
-                    let mut state = self.state.borrow_mut();
-                    state.failures = failures;
-                    state.error = Some(error.clone());
-                }
+                self.with(|e, slab| {
+                    e.lease_until = 0;
+                    e.failures = e.failures.saturating_add(1);
+                    e.next_fetch = now + self.retry_ms(e.failures);
+                    e.set_error(&slab, &error);
+                });
+                self.state.borrow_mut().error = Some(error.clone());
                 let kept = if self.state.borrow().keys.is_some() {
                     ", the keys fetched before stay in use"
                 } else {
