@@ -253,3 +253,46 @@ GET /logged_out.html
 --- response_body: bye
 --- error_log eval
 qr/\[warn\] .*no "oidc_session_key": OpenID Connect sessions end when nginx restarts, for the oidc_provider in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 18: cookie_domain takes a domain name, not an address
+--- http_config
+    oidc_provider idp {
+        issuer https://127.0.0.1:9;
+        client_id rp;
+        cookie_domain 10.0.0.1;
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cookie_domain": invalid domain "10\.0\.0\.1" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 19: cookie_domain takes nothing but a name
+--- http_config
+    oidc_provider idp {
+        issuer https://127.0.0.1:9;
+        client_id rp;
+        cookie_domain "example.com; SameSite=None";
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cookie_domain": invalid domain "example\.com; SameSite=None" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 20: a __Host- cookie has no domain
+--- http_config
+    oidc_provider idp {
+        issuer https://127.0.0.1:9;
+        client_id rp;
+        cookie_name __Host-session;
+        cookie_domain example.com;
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"oidc_provider": "idp": a "__Host-" cookie_name cannot have a cookie_domain in \S+nginx\.conf:\d+/

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use auth_core::oidc::cookie::{self, MAX_PARTS};
-use auth_core::oidc::login::LOGIN_TIMEOUT;
+use auth_core::oidc::login::{return_target, return_to, LOGIN_TIMEOUT};
 use auth_core::oidc::logout::logout_url;
 use auth_core::oidc::{AuthRequest, Callback, Login, Sealer, Session};
 use ngx::core::Status;
@@ -277,7 +277,12 @@ fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -
     let s = &provider.settings;
     let pkce = s.pkce.unwrap_or(ready.metadata.pkce_s256);
     let unparsed = String::from_utf8_lossy(str_bytes(&r.unparsed_uri)).into_owned();
-    let Ok(login) = Login::start(&unparsed, pkce, request::now()) else {
+    let domain = s.cookie_domain.as_deref();
+    let back = match domain {
+        Some(_) => return_to(&origin(r), &unparsed, domain),
+        None => unparsed,
+    };
+    let Ok(login) = Login::start(&back, domain, pkce, request::now()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     let Ok(sealed) = login.seal(sealer, &provider.name) else {
@@ -289,13 +294,13 @@ fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -
     let pending = cookie::names_with_prefix(&header, &format!("{}_login_", s.cookie_name));
     if pending.len() >= MAX_PENDING_LOGINS {
         for stale in pending {
-            if set_cookie(r, stale, "", Some(0)).is_none() {
+            if set_cookie(r, provider, stale, "", Some(0)).is_none() {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
             }
         }
     }
     let name = Login::cookie_name(&s.cookie_name, &login.state);
-    if set_cookie(r, &name, &sealed, Some(LOGIN_TIMEOUT)).is_none() {
+    if set_cookie(r, provider, &name, &sealed, Some(LOGIN_TIMEOUT)).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     let redirect_uri = redirect_uri(r, provider);
@@ -358,7 +363,7 @@ fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer
         Err(rc) => return rc,
     };
     // This login is over, whatever comes next.
-    if set_cookie(r, &login_cookie, "", Some(0)).is_none() {
+    if set_cookie(r, provider, &login_cookie, "", Some(0)).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     let callback = match Callback::parse(&query) {
@@ -450,7 +455,8 @@ fn finish(
             provider.name
         ),
     );
-    redirect(r, &exchange.login.return_to)
+    let domain = provider.settings.cookie_domain.as_deref();
+    redirect(r, return_target(&exchange.login.return_to, domain))
 }
 
 fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {

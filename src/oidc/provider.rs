@@ -47,6 +47,8 @@ pub struct Settings {
     pub client_secret: Option<String>,
     pub config_url: Option<Url>,
     pub cookie_name: String,
+    /// `cookie_domain`: the parent domain the session cookie is set for, in lower case.
+    pub cookie_domain: Option<String>,
     pub extra_auth_args: String,
     pub scope: String,
     /// `redirect_uri`: its path, and the whole URI when it is absolute.
@@ -83,6 +85,7 @@ impl Default for Settings {
             client_secret: None,
             config_url: None,
             cookie_name: "NGX_OIDC_SESSION".into(),
+            cookie_domain: None,
             extra_auth_args: String::new(),
             scope: "openid".into(),
             redirect_path: "/oidc_callback".into(),
@@ -208,6 +211,12 @@ pub fn set_oidc_provider(
     if let Some(missing) = missing {
         return fail(cf, format!("\"{name}\" has no \"{missing}\""));
     }
+    if settings.cookie_domain.is_some() && settings.cookie_name.starts_with("__Host-") {
+        return fail(
+            cf,
+            format!("\"{name}\": a \"__Host-\" cookie_name cannot have a cookie_domain"),
+        );
+    }
     let config_url = match settings.config_url.clone() {
         Some(url) => url,
         None => {
@@ -275,7 +284,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             return Ok((value, None));
         }
         match Url::parse(&value) {
-            Ok(url) if url.https || url.host_is_loopback() => {
+            Ok(url) if url.https || url.host_is_browser_loopback() => {
                 let path = url.path.split('?').next().unwrap_or("/").to_owned();
                 Ok((path, Some(value)))
             }
@@ -312,6 +321,14 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
                 return Err(format!("invalid cookie name \"{value}\""));
             }
             s.cookie_name = value;
+        }
+        b"cookie_domain" => {
+            let value = one()?;
+            let domain = value.strip_prefix('.').unwrap_or(&value).to_ascii_lowercase();
+            if !is_domain_name(&domain) {
+                return Err(format!("invalid domain \"{value}\""));
+            }
+            s.cookie_domain = Some(domain);
         }
         b"extra_auth_args" => s.extra_auth_args = one()?,
         b"scope" => {
@@ -359,6 +376,20 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
         other => return Err(format!("unknown directive \"{}\"", other.escape_ascii())),
     }
     Ok(())
+}
+
+/// A DNS name (not an address) that a cookie's `Domain` may name.
+fn is_domain_name(name: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+    };
+    name.len() <= 253
+        && name.split('.').all(label)
+        && !name.rsplit('.').next().is_some_and(|top| top.bytes().all(|c| c.is_ascii_digit()))
 }
 
 impl Provider {

@@ -4,12 +4,14 @@
 use std::borrow::Cow;
 
 use auth_core::oidc::cookie;
+use auth_core::oidc::login::in_domain;
 use auth_core::oidc::session::{id_from_text, id_text, new_id};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_WARN};
 
 use super::headers::{add_header, is_https};
 use super::provider::Provider;
 use crate::request;
+use crate::text::str_bytes;
 
 /// A session as the request brought it.
 pub struct Loaded<'a> {
@@ -34,15 +36,28 @@ fn attributes(r: &ngx_http_request_t) -> &'static str {
     }
 }
 
-/// Adds `Set-Cookie` for `name`; `max_age` 0 expires it, `None` makes it last as long as the
-/// browser session.
+/// The `Domain` of the provider's cookies for `r`: its `cookie_domain` when the request's host
+/// lies in it; else none, and the cookie stays with the host.
+pub fn cookie_domain<'a>(r: &ngx_http_request_t, provider: &'a Provider) -> Option<&'a str> {
+    let domain = provider.settings.cookie_domain.as_deref()?;
+    let host = core::str::from_utf8(str_bytes(&r.headers_in.server)).ok()?;
+    in_domain(host, domain).then_some(domain)
+}
+
+/// Adds `Set-Cookie` for the provider's cookie `name`; `max_age` 0 expires it, `None` makes it
+/// last as long as the browser session.
 pub fn set_cookie(
     r: &mut ngx_http_request_t,
+    provider: &Provider,
     name: &str,
     value: &str,
     max_age: Option<i64>,
 ) -> Option<()> {
     let mut line = format!("{name}={value}{}", attributes(r));
+    if let Some(domain) = cookie_domain(r, provider) {
+        line.push_str("; Domain=");
+        line.push_str(domain);
+    }
     match max_age {
         Some(0) => line.push_str("; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
         Some(age) => line.push_str(&format!("; Max-Age={age}")),
@@ -95,10 +110,10 @@ pub fn save(
     let Some(store) = provider.store() else {
         let parts = cookie::split(name, sealed).ok_or(SaveError::TooLarge)?;
         for (name, value) in &parts {
-            set_cookie(r, name, value, None).ok_or(SaveError::Store)?;
+            set_cookie(r, provider, name, value, None).ok_or(SaveError::Store)?;
         }
         let before = before.map_or(0, |(_, n)| n);
-        return expire_parts(r, name, parts.len(), before).ok_or(SaveError::Store);
+        return expire_parts(r, provider, name, parts.len(), before).ok_or(SaveError::Store);
     };
     let now = request::now();
     let (key, new) = match key {
@@ -129,9 +144,9 @@ pub fn save(
         // The browser's cookie names the updated session already.
         return Ok(());
     }
-    set_cookie(r, name, &id_text(&key), None).ok_or(SaveError::Store)?;
+    set_cookie(r, provider, name, &id_text(&key), None).ok_or(SaveError::Store)?;
     let before = before.map_or(0, |(_, n)| n);
-    expire_parts(r, name, 1, before).ok_or(SaveError::Store)
+    expire_parts(r, provider, name, 1, before).ok_or(SaveError::Store)
 }
 
 /// Ends the session of the request's cookies, `header`: its cookies expired, and its entry in
@@ -145,18 +160,24 @@ pub fn end(r: &mut ngx_http_request_t, provider: &Provider, header: &[u8]) -> Op
         }
     }
     let parts = joined.map_or(1, |(_, n)| n);
-    expire_parts(r, name, 0, parts.max(1))
+    expire_parts(r, provider, name, 0, parts.max(1))
 }
 
 /// Expires the parts `from..to` of a session cookie that a shorter one no longer has.
-fn expire_parts(r: &mut ngx_http_request_t, name: &str, from: usize, to: usize) -> Option<()> {
+fn expire_parts(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    name: &str,
+    from: usize,
+    to: usize,
+) -> Option<()> {
     for i in from..to {
         let part = if i == 0 {
             name.to_owned()
         } else {
             format!("{name}_{i}")
         };
-        set_cookie(r, &part, "", Some(0))?;
+        set_cookie(r, provider, &part, "", Some(0))?;
     }
     Some(())
 }

@@ -99,7 +99,8 @@ sub start {
             backchannel_logout_session_required => 'true'),
         client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"'),
         client('rp-post', '/post/oidc_callback', token_endpoint_auth_method => '"client_secret_post"'),
-        client('rp-tls', "https://127.0.0.1:$RpTlsPort/tls/oidc_callback");
+        client('rp-tls', "https://127.0.0.1:$RpTlsPort/tls/oidc_callback"),
+        client('rp-sso', "http://login.example.localhost:$RpPort/oidc_callback");
     open my $cfg, '>', "$Dir/op.json" or die $!;
     # A test file sets TEST_OP_ACCESS_TOKEN_TTL (seconds) before it uses TestOp for tokens
     # that expire soon.
@@ -188,10 +189,13 @@ sub grants {
     return scalar @lines;
 }
 
+# Arguments for every curl of `http`, such as `--resolve` for host names of a test.
+our @Curl;
+
 # One HTTP request with curl: (status, headers as one string, body).
 sub http {
     my (@args) = @_;
-    my $out = `curl -s -g --max-time 20 --cacert $Dir/ca.crt -D - @args`;
+    my $out = `curl -s -g --max-time 20 --cacert $Dir/ca.crt -D - @Curl @args`;
     my ($head, $body) = split /\r\n\r\n/, $out, 2;
     my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
     return ($status // 0, $head // '', $body // '');
@@ -230,11 +234,13 @@ sub provider_logout {
 # Logs in as $user from $path of the relying party; returns the callback URL the provider
 # sent the browser to and the relying party's login cookie, without calling the callback.
 #
-# %opt: `base`, the relying party's scheme, host and port (http://127.0.0.1:$RpPort), and
-# `rewrite`, a function that may change the authorization request's URL before it is sent.
+# %opt: `base`, the relying party's scheme, host and port (http://127.0.0.1:$RpPort); `back`,
+# those of its callback when they differ; and `rewrite`, a function that may change the
+# authorization request's URL before it is sent.
 sub authorize {
     my ($path, $user, %opt) = @_;
     my $base = $opt{base} // "http://127.0.0.1:$RpPort";
+    my $back = $opt{back} // $base;
     my ($st, $head) = http('-H', quote('Accept: text/html'), quote("$base$path"));
     die "TestOp: $path answered $st, not 302" unless $st == 302;
     my $login_cookie = set_cookies($head);
@@ -249,7 +255,7 @@ sub authorize {
         my ($s, $h) = http('-b', $jar, '-c', $jar, @form, quote($url));
         my $next = header($h, 'Location') // die "TestOp: $url answered $s without Location";
         $next = "$Issuer$next" if $next =~ m{^/};
-        if (index($next, "$base/") == 0) {
+        if (index($next, "$back/") == 0) {
             $LastJar = $jar;
             return ($next, $login_cookie);
         }

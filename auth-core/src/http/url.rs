@@ -118,6 +118,12 @@ impl Url {
                 .is_ok_and(|a| a.is_loopback())
     }
 
+    /// Whether a browser reaches the host on its own machine: a loopback address, `localhost`,
+    /// or a name under `.localhost` (RFC 6761, 6.3), which browsers resolve so themselves.
+    pub fn host_is_browser_loopback(&self) -> bool {
+        self.host_is_loopback() || self.host.ends_with(".localhost")
+    }
+
     /// `host[:port]` as the `Host` header gives it; the port only when it is not the scheme's.
     pub fn authority(&self) -> String {
         let host = if self.host.contains(':') {

@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn a_good_callback_matches_its_login() {
-        let login = Login::start("/", true, 0).unwrap();
+        let login = Login::start("/", None, true, 0).unwrap();
         let query = format!(
             "code=c1&state={}&iss=https%3A%2F%2Fidp.example&session_state=x",
             login.state
@@ -114,7 +114,7 @@ mod tests {
         );
         assert_eq!(cb.code, "c1");
         assert_eq!(cb.check(&login, ISSUER, true), Ok(()));
-        let other = Login::start("/", true, 0).unwrap();
+        let other = Login::start("/", None, true, 0).unwrap();
         assert_eq!(
             cb.check(&other, ISSUER, true),
             Err(CallbackError::UnknownState)
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn iss_is_required_when_promised() {
-        let login = Login::start("/", true, 0).unwrap();
+        let login = Login::start("/", None, true, 0).unwrap();
         let cb = Callback::parse(&format!("code=c&state={}", login.state)).unwrap();
         assert_eq!(cb.check(&login, ISSUER, false), Ok(()));
         assert_eq!(cb.check(&login, ISSUER, true), Err(CallbackError::NoIssuer));

@@ -18,7 +18,8 @@ pub struct Login {
     pub state: String,
     pub nonce: String,
     pub verifier: Option<String>,
-    /// Path and query on this server, checked by `return_path`.
+    /// Path and query on this server, or with a cookie domain a URL of a host in it; checked
+    /// by `return_target`.
     pub return_to: String,
     pub started: i64,
 }
@@ -34,12 +35,18 @@ pub struct AuthRequest<'a> {
 }
 
 impl Login {
-    pub fn start(return_to: &str, pkce: bool, now: i64) -> Result<Login, Unspecified> {
+    /// A login that goes back to `return_to` once `return_target` checked it.
+    pub fn start(
+        return_to: &str,
+        domain: Option<&str>,
+        pkce: bool,
+        now: i64,
+    ) -> Result<Login, Unspecified> {
         Ok(Login {
             state: random_token()?,
             nonce: random_token()?,
             verifier: pkce.then(random_token).transpose()?,
-            return_to: return_path(return_to).to_owned(),
+            return_to: return_target(return_to, domain).to_owned(),
             started: now,
         })
     }
@@ -122,6 +129,55 @@ pub fn return_path(uri: &str) -> &str {
     }
 }
 
+/// Whether `host` (in lower case, without a port) is `domain` or a name under it.
+pub fn in_domain(host: &str, domain: &str) -> bool {
+    host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
+}
+
+/// Where a login begun at `uri` of `origin` (`scheme://host[:port]`, as the browser wrote it)
+/// goes back to: with a cookie domain, the whole URL when the host lies in it, so that a
+/// callback on another host of the domain sends the browser back; else the path alone.
+pub fn return_to(origin: &str, uri: &str, domain: Option<&str>) -> String {
+    let url = format!("{}{uri}", origin.to_ascii_lowercase());
+    if domain.is_some() && return_target(&url, domain) == url {
+        url
+    } else {
+        return_path(uri).to_owned()
+    }
+}
+
+/// Where a login may go back to: a path (see `return_path`) or, with a cookie `domain`, an
+/// `http(s)://host[:port]/path` URL whose host is `domain` or under it, in lower case; `/` for
+/// anything else, never another site.
+pub fn return_target<'a>(target: &'a str, domain: Option<&str>) -> &'a str {
+    let Some(rest) = target
+        .strip_prefix("https://")
+        .or_else(|| target.strip_prefix("http://"))
+    else {
+        return return_path(target);
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) => {
+            host
+        }
+        Some(_) => return "/",
+        None => authority,
+    };
+    let name = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-';
+    let ok = domain.is_some_and(|domain| in_domain(host, domain))
+        && host.bytes().all(name)
+        && (path.is_empty() || return_path(path) == path);
+    if ok {
+        target
+    } else {
+        "/"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,7 +196,7 @@ mod tests {
 
     #[test]
     fn the_authorization_request_carries_the_login() {
-        let login = Login::start("/app?x=1", true, 100).unwrap();
+        let login = Login::start("/app?x=1", None, true, 100).unwrap();
         let url = login.authorization_url(
             &metadata(),
             &AuthRequest {
@@ -169,7 +225,7 @@ mod tests {
         );
         assert_eq!(p.get("prompt"), Some("login"));
 
-        let plain = Login::start("/", false, 100).unwrap();
+        let plain = Login::start("/", None, false, 100).unwrap();
         let url = plain.authorization_url(
             &metadata(),
             &AuthRequest {
@@ -186,7 +242,7 @@ mod tests {
     #[test]
     fn the_login_cookie_opens_for_its_provider_within_the_timeout() {
         let sealer = Sealer::random().unwrap();
-        let login = Login::start("/a", true, 1_000).unwrap();
+        let login = Login::start("/a", None, true, 1_000).unwrap();
         let sealed = login.seal(&sealer, "idp").unwrap();
         let open = |provider, now| Login::open(&sealer, provider, sealed.as_bytes(), now);
         assert_eq!(open("idp", 1_000), Some(login.clone()));
@@ -205,6 +261,40 @@ mod tests {
         assert_eq!(return_path("https://evil.example/"), "/");
         assert_eq!(return_path("/a\r\nSet-Cookie: x"), "/");
         assert_eq!(return_path(""), "/");
-        assert_eq!(Login::start("//evil", false, 0).unwrap().return_to, "/");
+        assert_eq!(Login::start("//evil", None, false, 0).unwrap().return_to, "/");
+    }
+
+    #[test]
+    fn goes_back_to_hosts_of_the_cookie_domain_only() {
+        let d = Some("example.com");
+        let back = |origin, uri| return_to(origin, uri, d);
+        assert_eq!(back("https://wiki.example.com", "/a?b=1"), "https://wiki.example.com/a?b=1");
+        assert_eq!(back("http://Stats.Example.com:8080", "/"), "http://stats.example.com:8080/");
+        assert_eq!(back("https://example.com", "/x"), "https://example.com/x");
+        for hostile in [
+            "https://evil.com",
+            "https://example.com.evil.com",
+            "https://evilexample.com",
+            "https://.example.com",
+            "https://evil.com@wiki.example.com",
+            "https://wiki.example.com:80x",
+            "https://wiki.example.com:",
+            "https://wi_ki.example.com",
+        ] {
+            assert_eq!(back(hostile, "/a"), "/a", "{hostile}");
+        }
+        assert_eq!(back("https://wiki.example.com", "//evil.com/"), "/");
+        assert_eq!(return_to("https://wiki.example.com", "/a", None), "/a");
+
+        assert_eq!(return_target("https://wiki.example.com", d), "https://wiki.example.com");
+        assert_eq!(return_target("https://wiki.example.com/a", None), "/");
+        assert_eq!(return_target("https://evil.com/a", d), "/");
+        assert_eq!(return_target("https://wiki.example.com/a\r\nX: y", d), "/");
+        assert_eq!(return_target("javascript:alert(1)", d), "/");
+        assert_eq!(return_target("/a", d), "/a");
+        let login = Login::start("https://wiki.example.com/p", d, false, 0).unwrap();
+        assert_eq!(login.return_to, "https://wiki.example.com/p");
+        assert!(in_domain("a.b.example.com", "example.com"));
+        assert!(!in_domain("example.com", "a.example.com"));
     }
 }
