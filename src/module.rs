@@ -12,12 +12,13 @@ use auth_core::jwt::Verified;
 use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t, ngx_cycle_t,
-    ngx_http_handler_pt, ngx_http_module_t, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
+    ngx_http_handler_pt, ngx_http_module_t, ngx_http_output_header_filter_pt,
+    ngx_http_top_header_filter, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
     ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_http_request_t, ngx_int_t, ngx_module_t,
     ngx_pool_cleanup_add, ngx_pool_cleanup_pt, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
     NGX_CONF_BLOCK, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
-    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    NGX_HTTP_SRV_CONF, NGX_LOG_ALERT, NGX_LOG_EMERG,
 };
 use ngx::http::{
     HttpModule, HttpModuleConfExt, HttpModuleLocationConf, HttpModuleMainConf,
@@ -94,6 +95,9 @@ impl HttpModule for Module {
             if rc != Status::NGX_OK.0 {
                 return rc;
             }
+            if OidcMain::of(cf).is_some_and(OidcMain::has_providers) {
+                insert_header_filter();
+            }
             // The zone of the key sources once every source is known: the locations' ones
             // are, the providers' come with oidc::init.
             let sources = KeySources::of(cf).ok_or(());
@@ -151,6 +155,43 @@ fn guard_init(cf: *mut ngx_conf_t, init: impl FnOnce(&mut ngx_conf_t) -> ngx_int
         Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("internal error: {panic}"));
         Status::NGX_ERROR.into()
     })
+}
+
+/// The header filter below this module's, for the configuration being read.
+static mut NEXT_HEADER_FILTER: ngx_http_output_header_filter_pt = None;
+
+/// Puts the header filter in place, at the top of the chain: above the headers filter,
+/// whose `expires` runs after it.
+fn insert_header_filter() {
+    // SAFETY: the filter chain is built at configuration time, in one thread; each
+    // configuration read builds it anew from the bottom.
+    unsafe {
+        NEXT_HEADER_FILTER = ngx_http_top_header_filter;
+        ngx_http_top_header_filter = Some(header_filter);
+    }
+}
+
+extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
+    // SAFETY: nginx calls header filters with a valid request whose connection is alive.
+    let r = unsafe { &mut *r };
+    match guard::catch(|| oidc::header_filter(r)) {
+        Ok(Some(())) => {}
+        Ok(None) => return Status::NGX_ERROR.into(),
+        Err(panic) => {
+            // SAFETY: a request's connection lives as long as the request.
+            let log = unsafe { (*r.connection).log };
+            Sink::Log(log).error(
+                NGX_LOG_ALERT,
+                0,
+                format_args!("auth_oidc: internal error in the header filter: {panic}"),
+            );
+        }
+    }
+    // SAFETY: set with this filter, before any request; the chain ends in nginx's own.
+    match unsafe { NEXT_HEADER_FILTER } {
+        Some(next) => unsafe { next(r) },
+        None => Status::NGX_ERROR.into(),
+    }
 }
 
 /// Puts the access handlers in place.
@@ -464,7 +505,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 26 + 2 * cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 27 + 2 * cfg!(feature = "test-hooks") as usize;
 
 static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_htpasswd", ANY_LOC_CONF | NGX_CONF_TAKE1, htpasswd::set_auth_htpasswd, loc htpasswd),
@@ -491,6 +532,7 @@ static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("oidc_session_key", NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE, oidc::set_oidc_session_key, main oidc),
     command!("oidc_session_zone", NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, oidc::set_oidc_session_zone, main oidc),
     command!("auth_oidc", NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF | NGX_CONF_TAKE1, oidc::set_auth_oidc, loc oidc),
+    command!("auth_oidc_cache_control", ANY_LOC_CONF | NGX_CONF_TAKE1, oidc::set_auth_oidc_cache_control, loc oidc),
     command!("auth_require", ANY_LOC_CONF | NGX_CONF_1MORE, require::set_auth_require, loc require),
     #[cfg(feature = "test-hooks")]
     command!("auth_rs_test_panic", ANY_LOC_CONF | ngx::ffi::NGX_CONF_NOARGS, test_hooks::set_panic, loc signature_check),

@@ -19,7 +19,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: open a protected page, log in on the provider's page, land on the page, log out
+=== TEST 1: open a protected page, log in on the provider's page, land on the page, log out, load it again: the login
 --- http_config eval: $::http
 --- config
     auth_oidc idp;
@@ -35,6 +35,9 @@ __DATA__
 >>> app/page.html
 page
 --- init
+# A page last changed a year ago: without Cache-Control, a browser may reuse it for weeks.
+my $old = time - 365 * 24 * 3600;
+utime $old, $old, "$ENV{TEST_NGINX_HTML_DIR}/app/page.html" or die "utime: $!";
 my $page = "http://127.0.0.1:$TestOp::RpPort/app/page.html";
 my $out = `cd $FindBin::Bin/browser && node login.mjs '$page' alice '$ENV{TEST_NGINX_PKI}/ca.crt' 2>&1`;
 my $rc = $? >> 8;
@@ -47,7 +50,7 @@ for my $line (split /\n/, $out) {
     }
 }
 Test::More::is($rc, 0, 'the browser run ends well');
-Test::More::cmp_ok(scalar(() = $out =~ /^ok /mg), '>=', 10, 'every step ran');
+Test::More::cmp_ok(scalar(() = $out =~ /^ok /mg), '>=', 11, 'every step ran');
 --- request
 GET /bye
 --- response_body: <p>bye</p>

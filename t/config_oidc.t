@@ -296,3 +296,14 @@ qr/\[emerg\] .*"cookie_domain": invalid domain "example\.com; SameSite=None" in 
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"oidc_provider": "idp": a "__Host-" cookie_name cannot have a cookie_domain in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 21: auth_oidc_cache_control takes on or off
+--- config
+    location / {
+        auth_oidc_cache_control private;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_oidc_cache_control": invalid value "private"; it must be "on" or "off" in \S+nginx\.conf:\d+/

@@ -19,7 +19,7 @@ use super::backchannel;
 use super::bearer;
 use super::exchange::{self, Exchange};
 use super::frontchannel;
-use super::headers::{cookies, origin, request_header, set_location, strip_cookies};
+use super::headers::{add_header, cookies, origin, request_header, set_location, strip_cookies};
 use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
 use super::sessions::{self, set_cookie, SaveError};
@@ -476,7 +476,11 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
             Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()
         })
         .map(|session| session.id_token);
-    if sessions::end(r, provider, &header).is_none() {
+    // A session ends: what the browser cached of it goes too (this origin's cache only).
+    let had_session = cookie::get(&header, &s.cookie_name).is_some();
+    if sessions::end(r, provider, &header).is_none()
+        || had_session && add_header(r, "Clear-Site-Data", b"\"cache\"").is_none()
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
     // The provider needs an absolute URI, which it checks against the registered ones; a

@@ -4,6 +4,7 @@
 //! the session lives in a sealed cookie.
 
 mod backchannel;
+mod cache_control;
 mod bearer;
 mod exchange;
 mod frontchannel;
@@ -31,6 +32,7 @@ use ngx::ffi::{
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
 use exchange::Exchange;
+pub use cache_control::{header_filter, set_auth_oidc_cache_control};
 pub use handler::access_handler;
 pub use provider::set_oidc_provider;
 use provider::Provider;
@@ -68,6 +70,13 @@ pub struct OidcMain {
 #[derive(Default)]
 pub struct OidcSrv {
     providers: RefCell<Vec<Rc<Provider>>>,
+}
+
+impl OidcMain {
+    /// Whether any `oidc_provider` is there.
+    pub fn has_providers(&self) -> bool {
+        !self.providers.borrow().is_empty()
+    }
 }
 
 impl OidcSrv {
@@ -140,6 +149,8 @@ pub struct OidcConf {
     /// Where the directive is.
     at: String,
     pub provider: Option<Rc<Provider>>,
+    /// `auth_oidc_cache_control`; `None`: not set here.
+    cache_control: Option<bool>,
 }
 
 impl OidcConf {
@@ -149,6 +160,9 @@ impl OidcConf {
             self.name_cv = prev.name_cv;
             self.at = prev.at.clone();
             self.provider = prev.provider.clone();
+        }
+        if self.cache_control.is_none() {
+            self.cache_control = prev.cache_control;
         }
     }
 

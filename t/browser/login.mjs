@@ -1,6 +1,7 @@
 // A person's login through auth_oidc, in Debian's chromium (headless) driven by puppeteer-core:
 // open a protected page, log in on the provider's page, land on the page asked for, log out
-// through the provider, and be asked to log in again.
+// through the provider, and be asked to log in again when the page is loaded again (not shown
+// from the browser's cache).
 //
 //   node login.mjs PAGE_URL USER CA_CERT_PEM
 //
@@ -58,6 +59,8 @@ try {
   check(text === 'page', 'the page is served', JSON.stringify(text));
   const reload = await page.reload({ waitUntil: 'load' });
   check(reload.headers()['x-user'] === user, 'the backend learns who logged in', JSON.stringify(reload.headers()['x-user']));
+  check(reload.headers()['cache-control'] === 'private, no-cache', 'the page is private and revalidated',
+    JSON.stringify(reload.headers()['cache-control']));
 
   const cookies = await browser.cookies();
   const session = cookies.find((c) => c.name === 'NGX_OIDC_SESSION');
