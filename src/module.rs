@@ -13,10 +13,10 @@ use ngx::core::{Status, NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_array_create, ngx_array_push, ngx_array_t, ngx_command_t, ngx_conf_t, ngx_cycle_t,
     ngx_http_handler_pt, ngx_http_module_t, ngx_http_output_header_filter_pt,
-    ngx_http_top_header_filter, ngx_http_phases_NGX_HTTP_ACCESS_PHASE,
-    ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE, ngx_http_request_t, ngx_int_t, ngx_module_t,
-    ngx_pool_cleanup_add, ngx_pool_cleanup_pt, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
-    NGX_CONF_BLOCK, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_PRECONTENT_PHASE,
+    ngx_http_request_t, ngx_http_top_header_filter, ngx_int_t, ngx_module_t, ngx_pool_cleanup_add,
+    ngx_pool_cleanup_pt, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE, NGX_CONF_BLOCK,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_HTTP_LMT_CONF, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
     NGX_HTTP_SRV_CONF, NGX_LOG_ALERT, NGX_LOG_EMERG,
 };

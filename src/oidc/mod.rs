@@ -4,8 +4,8 @@
 //! the session lives in a sealed cookie.
 
 mod backchannel;
-mod cache_control;
 mod bearer;
+mod cache_control;
 mod exchange;
 mod frontchannel;
 mod handler;
@@ -31,8 +31,8 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
-use exchange::Exchange;
 pub use cache_control::{header_filter, set_auth_oidc_cache_control};
+use exchange::Exchange;
 pub use handler::access_handler;
 pub use provider::set_oidc_provider;
 use provider::Provider;

@@ -324,7 +324,10 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
         }
         b"cookie_domain" => {
             let value = one()?;
-            let domain = value.strip_prefix('.').unwrap_or(&value).to_ascii_lowercase();
+            let domain = value
+                .strip_prefix('.')
+                .unwrap_or(&value)
+                .to_ascii_lowercase();
             if !is_domain_name(&domain) {
                 return Err(format!("invalid domain \"{value}\""));
             }
@@ -389,7 +392,10 @@ fn is_domain_name(name: &str) -> bool {
     };
     name.len() <= 253
         && name.split('.').all(label)
-        && !name.rsplit('.').next().is_some_and(|top| top.bytes().all(|c| c.is_ascii_digit()))
+        && !name
+            .rsplit('.')
+            .next()
+            .is_some_and(|top| top.bytes().all(|c| c.is_ascii_digit()))
 }
 
 impl Provider {

@@ -161,9 +161,7 @@ pub fn return_target<'a>(target: &'a str, domain: Option<&str>) -> &'a str {
     };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) => {
-            host
-        }
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|c| c.is_ascii_digit()) => host,
         Some(_) => return "/",
         None => authority,
     };
@@ -261,15 +259,24 @@ mod tests {
         assert_eq!(return_path("https://evil.example/"), "/");
         assert_eq!(return_path("/a\r\nSet-Cookie: x"), "/");
         assert_eq!(return_path(""), "/");
-        assert_eq!(Login::start("//evil", None, false, 0).unwrap().return_to, "/");
+        assert_eq!(
+            Login::start("//evil", None, false, 0).unwrap().return_to,
+            "/"
+        );
     }
 
     #[test]
     fn goes_back_to_hosts_of_the_cookie_domain_only() {
         let d = Some("example.com");
         let back = |origin, uri| return_to(origin, uri, d);
-        assert_eq!(back("https://wiki.example.com", "/a?b=1"), "https://wiki.example.com/a?b=1");
-        assert_eq!(back("http://Stats.Example.com:8080", "/"), "http://stats.example.com:8080/");
+        assert_eq!(
+            back("https://wiki.example.com", "/a?b=1"),
+            "https://wiki.example.com/a?b=1"
+        );
+        assert_eq!(
+            back("http://Stats.Example.com:8080", "/"),
+            "http://stats.example.com:8080/"
+        );
         assert_eq!(back("https://example.com", "/x"), "https://example.com/x");
         for hostile in [
             "https://evil.com",
@@ -286,7 +293,10 @@ mod tests {
         assert_eq!(back("https://wiki.example.com", "//evil.com/"), "/");
         assert_eq!(return_to("https://wiki.example.com", "/a", None), "/a");
 
-        assert_eq!(return_target("https://wiki.example.com", d), "https://wiki.example.com");
+        assert_eq!(
+            return_target("https://wiki.example.com", d),
+            "https://wiki.example.com"
+        );
         assert_eq!(return_target("https://wiki.example.com/a", None), "/");
         assert_eq!(return_target("https://evil.com/a", d), "/");
         assert_eq!(return_target("https://wiki.example.com/a\r\nX: y", d), "/");
