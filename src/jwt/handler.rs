@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use auth_core::jwt::{looks_like_jws, verify, JwtError, Verified};
+use auth_core::jwt::{looks_like_jws, scope, verify, JwtError, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, ngx_str_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -87,15 +87,41 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 
     let missing = matches!(result, Err(JwtError::Missing));
-    let ok = result.is_ok();
+    let verified = result.as_ref().ok().cloned();
     match JwtCtx::of_or_create(r) {
         Some(ctx) => ctx.verdict.replace(Some(result)),
         None => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     };
 
-    if !ok {
-        let error = if missing { None } else { Some("invalid_token") };
-        return challenge(r, realm, error, NGX_HTTP_UNAUTHORIZED);
+    let Some(verified) = verified else {
+        return if missing {
+            challenge(r, realm, None, jcf.scopes(), NGX_HTTP_UNAUTHORIZED)
+        } else {
+            challenge(r, realm, Some("invalid_token"), &[], NGX_HTTP_UNAUTHORIZED)
+        };
+    };
+
+    if !jcf.scopes().is_empty() {
+        let lacking = scope::missing(jcf.scopes(), verified.claims()).join(" ");
+        if !lacking.is_empty() {
+            log.error(
+                NGX_LOG_INFO,
+                0,
+                format_args!("JWT refused: scope \"{}\" not granted", lacking),
+            );
+            if let Some(ctx) = JwtCtx::of(r) {
+                ctx.verdict
+                    .replace(Some(Err(JwtError::InsufficientScope(lacking))));
+            }
+            let required = jcf.scopes();
+            return challenge(
+                r,
+                realm,
+                Some("insufficient_scope"),
+                required,
+                NGX_HTTP_FORBIDDEN,
+            );
+        }
     }
 
     for require in jcf.requires() {
@@ -114,9 +140,15 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                     ctx.verdict.replace(Some(Err(JwtError::RequireFailed)));
                 }
                 return if require.status == NGX_HTTP_FORBIDDEN {
-                    challenge(r, realm, Some("insufficient_scope"), NGX_HTTP_FORBIDDEN)
+                    challenge(
+                        r,
+                        realm,
+                        Some("insufficient_scope"),
+                        &[],
+                        NGX_HTTP_FORBIDDEN,
+                    )
                 } else {
-                    challenge(r, realm, Some("invalid_token"), NGX_HTTP_UNAUTHORIZED)
+                    challenge(r, realm, Some("invalid_token"), &[], NGX_HTTP_UNAUTHORIZED)
                 };
             }
         }
@@ -246,11 +278,13 @@ fn bearer_token(r: &ngx_http_request_t) -> ngx_str_t {
     }
 }
 
-/// Answers with `WWW-Authenticate: Bearer realm="…"[, error="…"]` (RFC 6750, section 3).
+/// Answers with `WWW-Authenticate: Bearer realm="…"[, error="…"][, scope="…"]` (RFC 6750,
+/// section 3); `scope` is the scopes the resource requires, checked scope-tokens.
 fn challenge(
     r: &mut ngx_http_request_t,
     realm: &[u8],
     error: Option<&str>,
+    scope: &[String],
     status: u32,
 ) -> ngx_int_t {
     let mut value = Vec::with_capacity(realm.len() + 48);
@@ -259,6 +293,11 @@ fn challenge(
     if let Some(error) = error {
         value.extend_from_slice(b", error=\"");
         value.extend_from_slice(error.as_bytes());
+        value.push(b'"');
+    }
+    if !scope.is_empty() {
+        value.extend_from_slice(b", scope=\"");
+        value.extend_from_slice(scope.join(" ").as_bytes());
         value.push(b'"');
     }
     request::challenge(r, &value, status)

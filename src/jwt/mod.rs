@@ -13,6 +13,7 @@ use core::ptr;
 use std::os::unix::ffi::OsStrExt;
 use std::rc::Rc;
 
+use auth_core::jwt::scope::is_scope_token;
 use auth_core::jwt::{Alg, JwtError, Policy, Verified};
 use auth_core::keys::{self, Key, KeyFormat};
 use ngx::ffi::{
@@ -75,6 +76,8 @@ pub struct JwtConf {
     audiences: Option<Vec<String>>,
     require_exp: Option<bool>,
     requires: Option<Rc<Vec<Require>>>,
+    /// `auth_jwt_scope`: every one must be granted.
+    scopes: Option<Rc<Vec<String>>>,
     /// Resolved by merge.
     pub policy: Rc<Policy>,
 }
@@ -97,6 +100,7 @@ impl Default for JwtConf {
             audiences: None,
             require_exp: None,
             requires: None,
+            scopes: None,
             policy: Rc::default(),
         }
     }
@@ -158,6 +162,11 @@ impl JwtConf {
         self.requires.as_deref().map_or(&[], Vec::as_slice)
     }
 
+    /// The scopes a token must grant.
+    pub fn scopes(&self) -> &[String] {
+        self.scopes.as_deref().map_or(&[], Vec::as_slice)
+    }
+
     pub fn merge(&mut self, prev: &Self) {
         if self.realm.is_null() {
             self.realm = prev.realm;
@@ -181,6 +190,9 @@ impl JwtConf {
         self.key_cache = self.key_cache.or(prev.key_cache);
         if self.requires.is_none() {
             self.requires = prev.requires.clone();
+        }
+        if self.scopes.is_none() {
+            self.scopes = prev.scopes.clone();
         }
         self.leeway = self.leeway.or(prev.leeway);
         self.require_exp = self.require_exp.or(prev.require_exp);
@@ -407,6 +419,23 @@ pub fn set_auth_jwt_audience(
     c: *mut c_void,
 ) -> *mut c_char {
     set_once(cf, cmd, c, |j| &mut j.audiences, strings)
+}
+
+/// `auth_jwt_scope scope ...`.
+pub fn set_auth_jwt_scope(
+    cf: *mut ngx_conf_t,
+    cmd: *mut ngx_command_t,
+    c: *mut c_void,
+) -> *mut c_char {
+    set_once(cf, cmd, c, |j| &mut j.scopes, scope_tokens)
+}
+
+fn scope_tokens(args: &[ngx_str_t]) -> Result<Rc<Vec<String>>, String> {
+    let scopes = strings(args)?;
+    match scopes.iter().find(|s| !is_scope_token(s)) {
+        Some(bad) => Err(format!("invalid scope \"{}\"", bad.escape_default())),
+        None => Ok(Rc::new(scopes)),
+    }
 }
 
 pub fn set_auth_jwt_require_exp(

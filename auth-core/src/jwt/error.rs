@@ -26,6 +26,8 @@ pub enum JwtError {
     BadAudience,
     #[error("required value is empty or \"0\"")]
     RequireFailed,
+    #[error("scope \"{0}\" not granted")]
+    InsufficientScope(String),
 }
 
 impl JwtError {
@@ -41,6 +43,7 @@ impl JwtError {
             JwtError::BadIssuer => "bad_issuer",
             JwtError::BadAudience => "bad_audience",
             JwtError::RequireFailed => "require_failed",
+            JwtError::InsufficientScope(_) => "insufficient_scope",
         }
     }
 }

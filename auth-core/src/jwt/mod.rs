@@ -3,6 +3,7 @@
 
 mod base64url;
 mod error;
+pub mod scope;
 mod signature_only;
 mod view;
 
