@@ -4,9 +4,9 @@
 use core::ptr;
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_cached_time, ngx_http_complex_value, ngx_http_complex_value_t, ngx_http_request_t,
-    ngx_int_t, ngx_list_push, ngx_pnalloc, ngx_str_t, ngx_table_elt_t,
-    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ALERT,
+    ngx_cached_time, ngx_http_complex_value, ngx_http_complex_value_t, ngx_http_finalize_request,
+    ngx_http_request_t, ngx_http_send_response, ngx_int_t, ngx_list_push, ngx_pnalloc, ngx_str_t,
+    ngx_table_elt_t, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_LOG_ALERT,
 };
 use ngx::ngx_string;
 
@@ -86,6 +86,35 @@ pub fn realm(
         return Err(Status::NGX_DECLINED.into());
     }
     Ok(realm)
+}
+
+/// Answers `status` with `body` (copied into the request pool) from an access handler: the
+/// response is sent and the request finalized here, as the rewrite module's `return` does, and
+/// the access phase stops at the NGX_DONE returned without touching the request again.
+pub fn send(
+    r: &mut ngx_http_request_t,
+    status: u32,
+    content_type: Option<&[u8]>,
+    body: &[u8],
+) -> ngx_int_t {
+    let Some(value) = pool_str(r, body) else {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    };
+    let mut content_type = match content_type.map(|t| pool_str(r, t)) {
+        Some(Some(t)) => Some(t),
+        Some(None) => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
+        None => None,
+    };
+    let ct = content_type.as_mut().map_or(ptr::null_mut(), ptr::from_mut);
+    // SAFETY: an all-zero complex value with `value` set is that constant string; the body and
+    // content type live in the request pool.
+    unsafe {
+        let mut cv: ngx_http_complex_value_t = core::mem::zeroed();
+        cv.value = value;
+        let rc = ngx_http_send_response(r, status as usize, ct, &mut cv);
+        ngx_http_finalize_request(r, rc);
+    }
+    Status::NGX_DONE.into()
 }
 
 /// Copies `bytes` into the request pool.

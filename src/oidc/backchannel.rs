@@ -2,7 +2,6 @@
 //! token to `backchannel_logout_uri`; once it is verified, every worker refuses the session it
 //! names, whatever cookie the browser still has.
 
-use core::ptr;
 use std::rc::Rc;
 
 use auth_core::jwt::{self, Policy};
@@ -11,10 +10,9 @@ use auth_core::oidc::form::Params;
 use auth_core::oidc::{logout_token, Session};
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_http_complex_value_t, ngx_http_core_run_phases, ngx_http_finalize_request,
-    ngx_http_read_client_request_body, ngx_http_request_t, ngx_http_send_response, ngx_int_t,
-    NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK,
-    NGX_HTTP_POST, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO,
+    ngx_http_core_run_phases, ngx_http_finalize_request, ngx_http_read_client_request_body,
+    ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_HTTP_POST, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO,
 };
 
 use super::exchange::{new_key_may_help, LEEWAY};
@@ -144,15 +142,7 @@ pub(super) fn respond(r: &mut ngx_http_request_t) -> ngx_int_t {
     if add_header(r, "Cache-Control", b"no-store").is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     }
-    // SAFETY: an all-zero complex value is the empty string without variables; the response
-    // is sent and the request finalized here, as the rewrite module's `return` does, and the
-    // access phase stops at NGX_DONE without touching the request again.
-    unsafe {
-        let mut cv: ngx_http_complex_value_t = core::mem::zeroed();
-        let rc = ngx_http_send_response(r, NGX_HTTP_OK as usize, ptr::null_mut(), &mut cv);
-        ngx_http_finalize_request(r, rc);
-    }
-    Status::NGX_DONE.into()
+    request::send(r, NGX_HTTP_OK, None, b"")
 }
 
 fn refuse(r: &mut ngx_http_request_t, why: core::fmt::Arguments) -> ngx_int_t {
