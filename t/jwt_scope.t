@@ -5,24 +5,12 @@
 use FindBin;
 BEGIN { push @INC, "$FindBin::Bin/lib" }
 use Test::Nginx::Socket 'no_plan';
-use Digest::SHA qw(hmac_sha256);
-use JSON::PP ();
-use MIME::Base64 qw(encode_base64url);
+use JwtFixtures;
 
 $ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
 $ENV{TEST_NGINX_KEYS} = "$FindBin::Bin/fixtures/jwt";
 
-# An HS256 token of the fixture secret with these claims and an hour to live.
-sub token {
-    my %claims = (sub => 'alice', exp => time + 3600, @_);
-    open my $f, '<', "$FindBin::Bin/fixtures/jwt/hmac.secret" or die $!;
-    local $/;
-    my $secret = <$f>;
-    my $json = JSON::PP->new->canonical;
-    my $message = encode_base64url($json->encode({ alg => 'HS256' })) . '.'
-        . encode_base64url($json->encode(\%claims));
-    return "Authorization: Bearer $message." . encode_base64url(hmac_sha256($message, $secret));
-}
+sub token { JwtFixtures::hs256_bearer(@_) }
 
 our $config = <<'_EOC_';
     auth_jwt "mcp";

@@ -8,9 +8,11 @@ use warnings;
 
 use Exporter 'import';
 use File::Basename qw(dirname);
+use Digest::SHA ();
 use JSON::PP ();
+use MIME::Base64 ();
 
-our @EXPORT = qw(slurp bearer jwks_with);
+our @EXPORT = qw(slurp bearer jwks_with hs256_bearer);
 
 my $Dir = dirname(__FILE__) . '/../fixtures/jwt';
 
@@ -31,6 +33,17 @@ sub jwks_with {
     my $set = JSON::PP::decode_json(slurp('jwks.json'));
     $set->{keys} = [@first, grep { ($_->{kid} // '') =~ $pattern } @{ $set->{keys} }];
     return JSON::PP->new->canonical->encode($set);
+}
+
+# `Authorization: Bearer` with an HS256 token of hmac.secret: these claims, `sub` alice and an
+# hour to live unless they say otherwise.
+sub hs256_bearer {
+    my %claims = (sub => 'alice', exp => time + 3600, @_);
+    my $json = JSON::PP->new->canonical;
+    my $message = MIME::Base64::encode_base64url($json->encode({ alg => 'HS256' })) . '.'
+        . MIME::Base64::encode_base64url($json->encode(\%claims));
+    my $mac = Digest::SHA::hmac_sha256($message, slurp('hmac.secret'));
+    return "Authorization: Bearer $message." . MIME::Base64::encode_base64url($mac);
 }
 
 1;
