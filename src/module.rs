@@ -29,7 +29,7 @@ use ngx::ngx_string;
 use crate::cache::{self, TokenCache};
 use crate::guard;
 use crate::htpasswd::{self, HtpasswdConf, HtpasswdCtx, HtpasswdMain};
-use crate::jwt::{self, JwtConf, JwtCtx, JwtMain};
+use crate::jwt::{self, JwtConf, JwtCtx, JwtMain, JwtSrv};
 use crate::key_source::{self, KeySources};
 use crate::log::Sink;
 use crate::net::ssl::SslContexts;
@@ -121,6 +121,7 @@ impl HttpModule for Module {
             }
             // SAFETY: nginx passes a valid configuration context.
             let cf = unsafe { &mut *cf };
+            jwt::register_resource(cf, &conf.jwt);
             match jwt::key_url::resolve(cf, &mut conf.jwt)
                 .and_then(|()| oidc::resolve(cf, &mut conf.oidc))
             {
@@ -326,6 +327,7 @@ unsafe impl HttpModuleMainConf for Module {
 
 #[derive(Default)]
 pub struct SrvConf {
+    pub jwt: JwtSrv,
     pub oidc: OidcSrv,
 }
 
@@ -464,7 +466,7 @@ macro_rules! parts {
 parts!(
     main: HtpasswdMain => htpasswd, JwtMain => jwt, OidcMain => oidc, TokenCache => tokens,
         KeySources => key_sources, SslContexts => ssl_contexts;
-    srv: OidcSrv => oidc;
+    srv: JwtSrv => jwt, OidcSrv => oidc;
     loc: HtpasswdConf => htpasswd, JwtConf => jwt, OidcConf => oidc, RequireConf => require;
     request: HtpasswdCtx => htpasswd, JwtCtx => jwt, OidcCtx => oidc
 );
@@ -505,7 +507,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 28 + 2 * cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 29 + 2 * cfg!(feature = "test-hooks") as usize;
 
 static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_htpasswd", ANY_LOC_CONF | NGX_CONF_TAKE1, htpasswd::set_auth_htpasswd, loc htpasswd),
@@ -525,6 +527,7 @@ static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_jwt_algorithms", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::set_auth_jwt_algorithms, loc jwt),
     command!("auth_jwt_issuer", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::set_auth_jwt_issuer, loc jwt),
     command!("auth_jwt_audience", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::set_auth_jwt_audience, loc jwt),
+    command!("auth_jwt_resource", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::set_auth_jwt_resource, loc jwt),
     command!("auth_jwt_scope", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::set_auth_jwt_scope, loc jwt),
     command!("auth_jwt_require_exp", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_require_exp, loc jwt),
     command!("auth_jwt_claim_set", NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE, jwt::set_auth_jwt_claim_set, main jwt),

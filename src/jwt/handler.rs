@@ -13,6 +13,7 @@ use super::key_file;
 use super::key_request::{self, Keys};
 use super::key_set::{KeySet, Part};
 use super::key_url;
+use super::resource;
 use super::{JwtConf, JwtCtx, JwtMain};
 use crate::cache::TokenCache;
 use crate::log::Sink;
@@ -25,6 +26,9 @@ pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 }
 
 fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
+    if let Some(rc) = resource::metadata(r) {
+        return rc;
+    }
     let Some(jcf) = JwtConf::of(r) else {
         return Status::NGX_DECLINED.into();
     };
@@ -95,9 +99,16 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let Some(verified) = verified else {
         return if missing {
-            challenge(r, realm, None, jcf.scopes(), NGX_HTTP_UNAUTHORIZED)
+            challenge(
+                r,
+                jcf,
+                realm,
+                None,
+                jcf.scopes_to_ask(),
+                NGX_HTTP_UNAUTHORIZED,
+            )
         } else {
-            challenge(r, realm, Some("invalid_token"), &[], NGX_HTTP_UNAUTHORIZED)
+            invalid_token(r, jcf, realm)
         };
     };
 
@@ -116,6 +127,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             let required = jcf.scopes();
             return challenge(
                 r,
+                jcf,
                 realm,
                 Some("insufficient_scope"),
                 required,
@@ -142,13 +154,14 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                 return if require.status == NGX_HTTP_FORBIDDEN {
                     challenge(
                         r,
+                        jcf,
                         realm,
                         Some("insufficient_scope"),
                         &[],
                         NGX_HTTP_FORBIDDEN,
                     )
                 } else {
-                    challenge(r, realm, Some("invalid_token"), &[], NGX_HTTP_UNAUTHORIZED)
+                    invalid_token(r, jcf, realm)
                 };
             }
         }
@@ -278,10 +291,24 @@ fn bearer_token(r: &ngx_http_request_t) -> ngx_str_t {
     }
 }
 
-/// Answers with `WWW-Authenticate: Bearer realm="…"[, error="…"][, scope="…"]` (RFC 6750,
-/// section 3); `scope` is the scopes the resource requires, checked scope-tokens.
+/// 401 with `error="invalid_token"`.
+fn invalid_token(r: &mut ngx_http_request_t, jcf: &JwtConf, realm: &[u8]) -> ngx_int_t {
+    challenge(
+        r,
+        jcf,
+        realm,
+        Some("invalid_token"),
+        &[],
+        NGX_HTTP_UNAUTHORIZED,
+    )
+}
+
+/// Answers with `WWW-Authenticate: Bearer realm="…"[, error="…"][, scope="…"]
+/// [, resource_metadata="…"]` (RFC 6750, section 3; RFC 9728, 5.1); `scope` is the scopes
+/// the resource requires, checked scope-tokens, and the metadata URL a checked URI.
 fn challenge(
     r: &mut ngx_http_request_t,
+    jcf: &JwtConf,
     realm: &[u8],
     error: Option<&str>,
     scope: &[String],
@@ -299,6 +326,10 @@ fn challenge(
         value.extend_from_slice(b", scope=\"");
         value.extend_from_slice(scope.join(" ").as_bytes());
         value.push(b'"');
+    }
+    if let Some(url) = jcf.resource_metadata() {
+        value.extend_from_slice(b", resource_metadata=");
+        quoted(url.as_bytes(), &mut value);
     }
     request::challenge(r, &value, status)
 }

@@ -5,6 +5,7 @@ pub mod key_file;
 pub mod key_request;
 pub mod key_set;
 pub mod key_url;
+mod resource;
 pub mod variables;
 
 use core::cell::{Cell, RefCell};
@@ -23,6 +24,7 @@ use ngx::ffi::{
 
 pub use handler::access_handler;
 use key_file::KeyFile;
+pub use resource::{register as register_resource, set_auth_jwt_resource, JwtSrv};
 pub use variables::remote_user;
 
 use crate::directive::{self, args, compile_complex_value, done, parse_seconds, DUPLICATE};
@@ -78,6 +80,8 @@ pub struct JwtConf {
     requires: Option<Rc<Vec<Require>>>,
     /// `auth_jwt_scope`: every one must be granted.
     scopes: Option<Rc<Vec<String>>>,
+    /// `auth_jwt_resource`.
+    resource: Option<Rc<auth_core::jwt::resource::Resource>>,
     /// Resolved by merge.
     pub policy: Rc<Policy>,
 }
@@ -101,6 +105,7 @@ impl Default for JwtConf {
             require_exp: None,
             requires: None,
             scopes: None,
+            resource: None,
             policy: Rc::default(),
         }
     }
@@ -142,6 +147,7 @@ impl JwtConf {
                 .unwrap_or_else(|| keys::implied_algorithms(keys)),
             issuers: self.issuers.clone().unwrap_or_default(),
             audiences: self.audiences.clone().unwrap_or_default(),
+            resource: self.resource.as_ref().map(|r| r.uri.clone()),
             leeway: self.leeway.unwrap_or(0),
             require_exp: self.require_exp.unwrap_or(true),
         }
@@ -165,6 +171,20 @@ impl JwtConf {
     /// The scopes a token must grant.
     pub fn scopes(&self) -> &[String] {
         self.scopes.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The scopes a request without a token is told of: those it must grant, else those the
+    /// resource supports.
+    pub fn scopes_to_ask(&self) -> &[String] {
+        match (&self.scopes, &self.resource) {
+            (None, Some(resource)) => &resource.scopes,
+            _ => self.scopes(),
+        }
+    }
+
+    /// The URL of the resource's metadata, for challenges.
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.resource.as_deref().map(|r| r.metadata_url.as_str())
     }
 
     pub fn merge(&mut self, prev: &Self) {
@@ -193,6 +213,9 @@ impl JwtConf {
         }
         if self.scopes.is_none() {
             self.scopes = prev.scopes.clone();
+        }
+        if self.resource.is_none() {
+            self.resource = prev.resource.clone();
         }
         self.leeway = self.leeway.or(prev.leeway);
         self.require_exp = self.require_exp.or(prev.require_exp);

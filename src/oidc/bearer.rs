@@ -56,6 +56,7 @@ pub fn verify(
         algorithms: ready.metadata.id_token_algorithms.clone(),
         issuers: vec![s.issuer.clone()],
         audiences: s.bearer_audiences.clone(),
+        resource: None,
         leeway: LEEWAY,
         require_exp: true,
     };

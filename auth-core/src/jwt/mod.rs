@@ -3,6 +3,7 @@
 
 mod base64url;
 mod error;
+pub mod resource;
 pub mod scope;
 mod signature_only;
 mod view;
@@ -31,6 +32,8 @@ pub struct Policy {
     pub issuers: Vec<String>,
     /// `aud` must contain one of these, when there are any.
     pub audiences: Vec<String>,
+    /// `aud` must contain this too: the resource the token is for (RFC 8707).
+    pub resource: Option<String>,
     /// Seconds of clock skew allowed for `exp` and `nbf`.
     pub leeway: u64,
     /// Refuse tokens without `exp`.
@@ -357,14 +360,17 @@ fn check_claims(claims: &Claims, policy: &Policy, now: i64) -> Result<Option<f64
             "aud is not a string or an array of strings",
         ));
     }
-    if !policy.audiences.is_empty() {
-        let accepted = |aud: &str| policy.audiences.iter().any(|a| a == aud);
-        let ok = match &claims.aud {
-            Some(Field::Strs(auds)) => auds.iter().flatten().any(|aud| accepted(aud)),
-            Some(Field::Str(aud)) => accepted(aud),
-            _ => false,
-        };
-        if !ok {
+    let aud_has = |accepted: &dyn Fn(&str) -> bool| match &claims.aud {
+        Some(Field::Strs(auds)) => auds.iter().flatten().any(|aud| accepted(aud)),
+        Some(Field::Str(aud)) => accepted(aud),
+        _ => false,
+    };
+    if !policy.audiences.is_empty() && !aud_has(&|aud| policy.audiences.iter().any(|a| a == aud)) {
+        return Err(JwtError::BadAudience);
+    }
+    // RFC 8707: the resource the token is for.
+    if let Some(resource) = &policy.resource {
+        if !aud_has(&|aud| aud == resource) {
             return Err(JwtError::BadAudience);
         }
     }

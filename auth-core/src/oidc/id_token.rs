@@ -30,6 +30,7 @@ pub fn policy(metadata: &Metadata, client_id: &str, leeway: u64) -> Policy {
         algorithms: metadata.id_token_algorithms.clone(),
         issuers: vec![metadata.issuer.clone()],
         audiences: vec![client_id.to_owned()],
+        resource: None,
         leeway,
         require_exp: true,
     }
