@@ -27,6 +27,10 @@ fuzz_target!(|data: &[u8]| {
         algorithms: Alg::ALL.to_vec(),
         issuers: vec!["https://issuer.example".into()],
         audiences: vec!["api".into()],
+        resource: data
+            .get(1)
+            .is_some_and(|b| b & 1 == 1)
+            .then(|| "https://mcp.example/mcp".into()),
         leeway: 30,
         require_exp: data.first().is_some_and(|b| b & 1 == 1),
     };
