@@ -78,6 +78,18 @@ pub fn parse_seconds(value: &[u8]) -> Option<u64> {
     u64::try_from(unsafe { ngx_parse_time(&mut value, 1) }).ok()
 }
 
+/// `on` or `off`, as nginx's flag directives take them.
+pub fn flag(value: &[u8]) -> Result<bool, String> {
+    match value {
+        b"on" => Ok(true),
+        b"off" => Ok(false),
+        other => Err(format!(
+            "invalid value \"{}\"; it must be \"on\" or \"off\"",
+            other.escape_ascii()
+        )),
+    }
+}
+
 /// The directive's name and arguments.
 pub fn args(cf: &ngx_conf_t) -> &'static [ngx_str_t] {
     // SAFETY: while a directive is handled, cf->args holds its name and arguments, allocated

@@ -191,7 +191,7 @@ qr/\[emerg\] .*"auth_jwt_type": invalid value "signed-ish" in \S+nginx\.conf:\d+
     }
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"auth_jwt_require_exp": invalid value "maybe", it must be "on" or "off" in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"auth_jwt_require_exp": invalid value "maybe"; it must be "on" or "off" in \S+nginx\.conf:\d+/
 
 
 

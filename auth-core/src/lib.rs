@@ -11,3 +11,4 @@ pub mod jwt;
 pub mod key_url;
 pub mod keys;
 pub mod oidc;
+mod shown;

@@ -471,14 +471,7 @@ pub fn set_auth_jwt_require_exp(
         cmd,
         c,
         |j| &mut j.require_exp,
-        |args| match str_bytes(&args[0]) {
-            b"on" => Ok(true),
-            b"off" => Ok(false),
-            other => Err(format!(
-                "invalid value \"{}\", it must be \"on\" or \"off\"",
-                other.escape_ascii()
-            )),
-        },
+        |args| directive::flag(str_bytes(&args[0])),
     )
 }
 

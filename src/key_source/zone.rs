@@ -59,15 +59,12 @@ impl Zone {
     /// Adds the zone to the configuration; `sources` tells its init which URLs are current.
     pub fn add(cf: &mut ngx_conf_t, size: usize, sources: *const KeySources) -> Option<Zone> {
         let mut name: ngx_str_t = ngx_string!("auth_jwt_key_url");
-        let zone = shm::add(cf, &mut name, size);
+        let zone = shm::add(cf, &mut name, size, Some(init));
         if zone.is_null() {
             return None;
         }
         // SAFETY: the zone was just added; nginx calls init when it is mapped.
-        unsafe {
-            (*zone).init = Some(init);
-            (*zone).data = sources.cast_mut().cast();
-        }
+        unsafe { (*zone).data = sources.cast_mut().cast() };
         Some(Zone(zone))
     }
 

@@ -4,11 +4,12 @@
 use core::ffi::{c_char, c_void};
 use core::ptr;
 
-use ngx::ffi::{ngx_command_t, ngx_conf_t, ngx_http_request_t, ngx_list_part_t, ngx_table_elt_t};
+use ngx::ffi::{ngx_command_t, ngx_conf_t, ngx_http_request_t, ngx_table_elt_t};
 
 use super::headers::add_header;
 use super::{OidcConf, OidcCtx};
 use crate::directive::{self, args, done, DUPLICATE};
+use crate::headers::response_has;
 use crate::part::{LocPart, RequestPart};
 use crate::text::str_bytes;
 
@@ -25,14 +26,7 @@ pub fn set_auth_oidc_cache_control(
     if ocf.cache_control.is_some() {
         return DUPLICATE;
     }
-    let result = match str_bytes(&args(cf)[1]) {
-        b"on" => Ok(true),
-        b"off" => Ok(false),
-        other => Err(format!(
-            "invalid value \"{}\"; it must be \"on\" or \"off\"",
-            other.escape_ascii()
-        )),
-    };
+    let result = directive::flag(str_bytes(&args(cf)[1]));
     done(
         cf,
         result.map(|on| {
@@ -52,31 +46,11 @@ pub fn header_filter(r: &mut ngx_http_request_t) -> Option<()> {
     if !admitted || OidcConf::of(r).is_some_and(|c| c.cache_control == Some(false)) {
         return Some(());
     }
-    if has_cache_control(r) {
+    if response_has(r, "Cache-Control") {
         return Some(());
     }
     let h = add_header(r, "Cache-Control", VALUE)?;
     set_cache_control(r, h)
-}
-
-/// Whether an output header `Cache-Control` is there.
-fn has_cache_control(r: &mut ngx_http_request_t) -> bool {
-    let mut part: *const ngx_list_part_t = &r.headers_out.headers.part;
-    // SAFETY: headers_out.headers is the request's list of output headers; each part holds
-    // nelts initialized elements.
-    unsafe {
-        while !part.is_null() {
-            let elts = (*part).elts.cast::<ngx_table_elt_t>();
-            for i in 0..(*part).nelts {
-                let h = &*elts.add(i);
-                if h.hash != 0 && str_bytes(&h.key).eq_ignore_ascii_case(b"Cache-Control") {
-                    return true;
-                }
-            }
-            part = (*part).next;
-        }
-    }
-    false
 }
 
 /// Makes `h` the response's `Cache-Control`, where `expires` looks for it.

@@ -4,47 +4,12 @@
 use core::ops::Deref;
 use core::ptr;
 
-use ngx::ffi::{ngx_http_request_t, ngx_list_part_t, ngx_list_push, ngx_str_t, ngx_table_elt_t};
+use ngx::ffi::{ngx_http_request_t, ngx_list_push, ngx_str_t, ngx_table_elt_t};
 
+use crate::headers::request_headers;
+pub use crate::headers::{is_https, origin, request_header};
 use crate::request::pool_str;
 use crate::text::str_bytes;
-
-/// The request headers named `name` (case-insensitive), in order.
-pub fn request_headers<'a>(
-    r: &'a mut ngx_http_request_t,
-    name: &'a str,
-) -> impl Iterator<Item = &'a mut ngx_table_elt_t> + 'a {
-    let mut part: *mut ngx_list_part_t = &mut r.headers_in.headers.part;
-    let mut i = 0;
-    core::iter::from_fn(move || {
-        // SAFETY: headers_in.headers is the request's list of parsed headers; each part holds
-        // nelts initialized elements, and the list is not changed while this iterates.
-        unsafe {
-            loop {
-                if i >= (*part).nelts {
-                    if (*part).next.is_null() {
-                        return None;
-                    }
-                    part = (*part).next;
-                    i = 0;
-                    continue;
-                }
-                let h = &mut *(*part).elts.cast::<ngx_table_elt_t>().add(i);
-                i += 1;
-                if str_bytes(&h.key).eq_ignore_ascii_case(name.as_bytes()) {
-                    return Some(h);
-                }
-            }
-        }
-    })
-}
-
-/// The first request header `name`.
-pub fn request_header(r: &mut ngx_http_request_t, name: &str) -> Option<Vec<u8>> {
-    request_headers(r, name)
-        .next()
-        .map(|h| str_bytes(&h.value).to_vec())
-}
 
 /// The request's `Cookie` headers, as one.
 pub enum Cookies {
@@ -127,20 +92,4 @@ pub fn set_location(r: &mut ngx_http_request_t, url: &[u8]) -> Option<()> {
     let h = add_header(r, "Location", url)?;
     r.headers_out.location = h;
     Some(())
-}
-
-/// The request came over TLS.
-pub fn is_https(r: &ngx_http_request_t) -> bool {
-    // SAFETY: a request's connection lives as long as the request.
-    !unsafe { (*r.connection).ssl }.is_null()
-}
-
-/// `scheme://host[:port]` as the client addressed this server: for URIs given to the provider.
-pub fn origin(r: &mut ngx_http_request_t) -> String {
-    let scheme = if is_https(r) { "https" } else { "http" };
-    let host = match request_header(r, "Host") {
-        Some(host) if !host.is_empty() => host,
-        _ => str_bytes(&r.headers_in.server).to_vec(),
-    };
-    format!("{scheme}://{}", String::from_utf8_lossy(&host))
 }

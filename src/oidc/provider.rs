@@ -270,15 +270,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             _ => Err("takes one argument".into()),
         }
     };
-    let flag = || -> Result<bool, String> {
-        match one()?.as_str() {
-            "on" => Ok(true),
-            "off" => Ok(false),
-            other => Err(format!(
-                "invalid value \"{other}\"; it must be \"on\" or \"off\""
-            )),
-        }
-    };
+    let flag = || -> Result<bool, String> { directive::flag(one()?.as_bytes()) };
     let path_or_https = |value: String| -> Result<(String, Option<String>), String> {
         if value.starts_with('/') {
             return Ok((value, None));

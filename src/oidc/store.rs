@@ -85,7 +85,7 @@ pub fn set_oidc_session_zone(
             len: name.len(),
             data: arg.data.wrapping_add(5),
         };
-        let zone = shm::add(cf, &mut shm_name, size);
+        let zone = shm::add(cf, &mut shm_name, size, None);
         if zone.is_null() {
             return Err("cannot add the zone".to_owned());
         }

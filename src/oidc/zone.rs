@@ -4,16 +4,16 @@
 //! (which a provider that rotates refresh tokens answers by revoking the whole grant). And
 //! the marks of back-channel logout: the sessions a provider ended, and the logout tokens seen.
 
-use core::ffi::c_void;
 use core::mem;
 use core::ptr;
 
 use ngx::ffi::{
-    ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc_locked,
-    ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_OK,
+    ngx_conf_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_slab_alloc_locked,
+    ngx_slab_free_locked, ngx_slab_pool_t, ngx_str_t,
 };
 use ngx::ngx_string;
 
+use crate::marks::{self, Mark};
 use crate::shm;
 
 /// Refreshes remembered at once.
@@ -48,22 +48,8 @@ impl Slot {
     }
 }
 
-/// Marks remembered at once; a full table forgets the mark that ends first.
+/// Marks remembered at once.
 const MARKS: usize = 16384;
-/// Places a mark may take after its hash's.
-const PROBES: usize = 16;
-
-/// Something remembered until a time: a session ended by its provider, a logout token seen.
-#[repr(C)]
-struct Mark {
-    id: [u8; 32],
-    /// When it was made.
-    at: i64,
-    until: i64,
-    /// Made by a request that nothing authenticates (front-channel logout): it never takes
-    /// the place of another mark that still holds.
-    weak: bool,
-}
 
 #[repr(C)]
 struct Shared {
@@ -71,10 +57,6 @@ struct Shared {
     marks: [Mark; MARKS],
     /// Marks made so far: none, and requests need not look.
     marked: u64,
-}
-
-fn home(id: &[u8; 32]) -> usize {
-    usize::from(u16::from_le_bytes([id[0], id[1]])) % MARKS
 }
 
 /// What a request may do about its session's refresh.
@@ -97,13 +79,8 @@ pub struct Zone(*mut ngx_shm_zone_t);
 impl Zone {
     pub fn add(cf: &mut ngx_conf_t) -> Option<Zone> {
         let mut name: ngx_str_t = ngx_string!("auth_oidc");
-        let zone = shm::add(cf, &mut name, SIZE);
-        if zone.is_null() {
-            return None;
-        }
-        // SAFETY: the zone was just added; nginx calls init when it is mapped.
-        unsafe { (*zone).init = Some(init) };
-        Some(Zone(zone))
+        let zone = shm::add(cf, &mut name, SIZE, Some(shm::init_zeroed::<Shared>));
+        (!zone.is_null()).then_some(Zone(zone))
     }
 
     /// Runs `f` on the slot of `id` (made if new, in a free or the oldest idle slot) with the
@@ -114,14 +91,9 @@ impl Zone {
         now: i64,
         f: impl FnOnce(&mut Slot, *mut ngx_slab_pool_t) -> T,
     ) -> Option<T> {
-        // SAFETY: once nginx has mapped the zone, shm.addr is its slab pool, whose data is the
-        // Shared that init put there; its mutex guards the slots.
+        let (pool, shared) = self.shared()?;
+        // SAFETY: the pool's mutex guards the slots.
         unsafe {
-            let pool = (*self.0).shm.addr.cast::<ngx_slab_pool_t>();
-            if pool.is_null() || (*pool).data.is_null() {
-                return None;
-            }
-            let shared = (*pool).data.cast::<Shared>();
             ngx_shmtx_lock(&mut (*pool).mutex);
             let slots = &mut (*shared).slots;
             let at = slots
@@ -228,14 +200,7 @@ impl Zone {
 
 impl Zone {
     fn shared(&self) -> Option<(*mut ngx_slab_pool_t, *mut Shared)> {
-        // SAFETY: once nginx has mapped the zone, shm.addr is its slab pool.
-        unsafe {
-            let pool = (*self.0).shm.addr.cast::<ngx_slab_pool_t>();
-            if pool.is_null() || (*pool).data.is_null() {
-                return None;
-            }
-            Some((pool, (*pool).data.cast()))
-        }
+        shm::zeroed(self.0)
     }
 
     /// Remembers `id` from `now` until `until`; false when it is remembered already, or when
@@ -247,38 +212,8 @@ impl Zone {
         // SAFETY: the pool's mutex guards the marks.
         unsafe {
             ngx_shmtx_lock(&mut (*pool).mutex);
-            let marks = &mut (*shared).marks;
-            let start = home(id);
-            let places = (0..PROBES).map(|i| (start + i) % MARKS);
-            let found = places
-                .clone()
-                .find(|&i| &marks[i].id == id && marks[i].until > now);
-            // A free place, else a weak mark's; a strong mark takes, as a last resort, the
-            // place of the strong mark that ends first (16 live ones in one window).
-            let at = found.is_none().then(|| {
-                places
-                    .clone()
-                    .find(|&i| marks[i].until <= now)
-                    .or_else(|| {
-                        places
-                            .clone()
-                            .filter(|&i| marks[i].weak)
-                            .min_by_key(|&i| marks[i].until)
-                    })
-                    .or_else(|| {
-                        (!weak)
-                            .then(|| places.min_by_key(|&i| marks[i].until))
-                            .flatten()
-                    })
-            });
-            let fresh = matches!(at, Some(Some(_)));
-            if let Some(Some(at)) = at {
-                marks[at] = Mark {
-                    id: *id,
-                    at: now,
-                    until,
-                    weak,
-                };
+            let fresh = marks::mark(&mut (*shared).marks, id, now, until, weak);
+            if fresh {
                 (*shared).marked += 1;
             }
             ngx_shmtx_unlock(&mut (*pool).mutex);
@@ -299,34 +234,9 @@ impl Zone {
         // SAFETY: the pool's mutex guards the marks.
         unsafe {
             ngx_shmtx_lock(&mut (*pool).mutex);
-            let marks = &(*shared).marks;
-            let start = home(id);
-            let at = (0..PROBES)
-                .map(|i| &marks[(start + i) % MARKS])
-                .find(|m| &m.id == id && m.until > now)
-                .map(|m| m.at);
+            let at = marks::marked(&(*shared).marks, id, now);
             ngx_shmtx_unlock(&mut (*pool).mutex);
             at
         }
-    }
-}
-
-extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
-    // SAFETY: nginx calls this once the zone is mapped; a reused zone keeps its slots, which
-    // name refresh tokens and stay true across a reload.
-    unsafe {
-        let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
-        if !old.is_null() && !(*pool).data.is_null() {
-            (*zone).data = (*pool).data;
-            return NGX_OK as ngx_int_t;
-        }
-        let shared = ngx_slab_alloc_locked(pool, mem::size_of::<Shared>()).cast::<Shared>();
-        if shared.is_null() {
-            return NGX_ERROR as ngx_int_t;
-        }
-        ptr::write_bytes(shared, 0, 1);
-        (*pool).data = shared.cast();
-        (*zone).data = shared.cast();
-        NGX_OK as ngx_int_t
     }
 }

@@ -19,6 +19,7 @@ pub use signature_only::SignatureOnly;
 use view::{Claims, Field};
 
 use crate::keys::Key;
+use crate::shown::printable;
 
 /// Longer tokens are refused before any decoding.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -189,21 +190,7 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
         .parse::<Alg>()
         .ok()
         .filter(|alg| policy.algorithms.contains(alg))
-        .ok_or_else(|| {
-            // Shown in the log: printable ASCII only, so a token cannot forge log lines.
-            let shown = alg_name
-                .chars()
-                .take(32)
-                .map(|c| {
-                    if c.is_ascii_graphic() || c == ' ' {
-                        c
-                    } else {
-                        '?'
-                    }
-                })
-                .collect();
-            JwtError::AlgNotAllowed(shown)
-        })?;
+        .ok_or_else(|| JwtError::AlgNotAllowed(printable(alg_name, 32)))?;
 
     if let Some(crit) = &header.crit {
         let understood = match crit {

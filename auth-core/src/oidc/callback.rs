@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use super::form::Params;
 use super::login::Login;
-use super::metadata::printable;
+use crate::shown::printable;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CallbackError {
@@ -61,8 +61,8 @@ impl Callback {
         let params = Params::parse(query).ok_or(CallbackError::Malformed)?;
         if let Some(error) = params.get("error") {
             return Err(CallbackError::Provider {
-                error: printable(error),
-                description: params.get("error_description").map(printable),
+                error: printable(error, 64),
+                description: params.get("error_description").map(|d| printable(d, 64)),
             });
         }
         Ok(Callback {

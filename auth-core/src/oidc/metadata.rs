@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::http::{Url, UrlError};
 use crate::jwt::{Alg, Family};
+use crate::shown::printable;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum MetadataError {
@@ -68,7 +69,7 @@ impl Metadata {
         match doc.get("issuer") {
             Some(Value::String(found)) if found == issuer => {}
             Some(Value::String(found)) => {
-                return Err(MetadataError::IssuerMismatch(printable(found)))
+                return Err(MetadataError::IssuerMismatch(printable(found, 64)))
             }
             _ => return Err(MetadataError::Missing("issuer")),
         }
@@ -147,20 +148,6 @@ fn strings<'a>(doc: &'a Map<String, Value>, name: &str) -> Option<Vec<&'a str>> 
         return None;
     };
     Some(items.iter().filter_map(Value::as_str).collect())
-}
-
-/// A value from the provider, fit for the log: printable ASCII, at most 64 characters.
-pub(crate) fn printable(text: &str) -> String {
-    text.chars()
-        .take(64)
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
 }
 
 /// The issuer of a provider: `https://`, or `http://` on a loopback address for development;

@@ -7,8 +7,9 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use super::form::{encode, encode_pairs};
-use super::metadata::{printable, ClientAuth};
+use super::metadata::ClientAuth;
 use crate::http::Url;
+use crate::shown::printable;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum TokenError {
@@ -112,11 +113,11 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Tokens, TokenError> {
     if status != 200 {
         return Err(match object.as_ref().and_then(|o| text(o, "error")) {
             Some(error) => TokenError::Provider {
-                error: printable(&error),
+                error: printable(&error, 64),
                 description: object
                     .as_ref()
                     .and_then(|o| text(o, "error_description"))
-                    .map(|d| printable(&d)),
+                    .map(|d| printable(&d, 64)),
             },
             None => TokenError::Status(status),
         });
