@@ -16,6 +16,7 @@ mod signature_check;
 
 mod cache;
 mod directive;
+mod dpop;
 mod file_cache;
 mod guard;
 mod headers;

@@ -153,6 +153,16 @@ pub fn challenge(r: &mut ngx_http_request_t, value: &[u8], status: u32) -> ngx_i
     status as ngx_int_t
 }
 
+/// Answers `status` with one `WWW-Authenticate` per value, in order.
+pub fn challenges(r: &mut ngx_http_request_t, values: &[Vec<u8>], status: u32) -> ngx_int_t {
+    for value in values {
+        if set_www_authenticate(r, value).is_none() {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
+    }
+    status as ngx_int_t
+}
+
 fn set_www_authenticate(r: &mut ngx_http_request_t, value: &[u8]) -> Option<()> {
     // nginx before 1.23 clears only the last challenge when a later check admits the request
     // under `satisfy any`, so an earlier one joins this header (RFC 9110 allows a list).

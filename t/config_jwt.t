@@ -324,3 +324,37 @@ qr/\[emerg\] .*"auth_jwt_require": "iss" has no variables: it would decide the s
 --- error_log eval
 [qr/\[emerg\] .*the closing bracket in "arg_set" variable is missing in \S+nginx\.conf:\d+/,
  qr/\[emerg\] .*"auth_jwt_key_request": invalid URI in \S+nginx\.conf:\d+/]
+
+
+
+=== TEST 27: auth_jwt_dpop other than off, on or required
+--- config
+    location /t/ {
+        auth_jwt_dpop always;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_dpop": invalid value "always"; it must be "off", "on" or "required" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 28: auth_jwt_dpop_window of no time
+--- config
+    location /t/ {
+        auth_jwt_dpop_window 0;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_dpop_window": invalid value "0" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 29: auth_jwt_mtls_binding twice at one level
+--- config
+    location /t/ {
+        auth_jwt_mtls_binding on;
+        auth_jwt_mtls_binding off;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_mtls_binding" directive is duplicate in \S+nginx\.conf:\d+/

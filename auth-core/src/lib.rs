@@ -4,11 +4,13 @@
 
 pub mod basic;
 pub mod cache;
+pub mod dpop;
 pub mod htpasswd;
 pub mod http;
 pub mod jose;
 pub mod jwt;
 pub mod key_url;
 pub mod keys;
+pub mod mtls;
 pub mod oidc;
 mod shown;

@@ -2,13 +2,15 @@
 
 use std::rc::Rc;
 
+use auth_core::dpop;
 use auth_core::jwt::{looks_like_jws, scope, verify, JwtError, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_http_request_t, ngx_int_t, ngx_str_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
+use super::binding::{self, Dpop, Scheme};
 use super::key_file;
 use super::key_request::{self, Keys};
 use super::key_set::{KeySet, Part};
@@ -44,13 +46,13 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let mut log = request::log(r);
 
-    let token = if jcf.token.is_null() {
-        bearer_token(r)
+    let (token, scheme) = if jcf.token.is_null() {
+        binding::presented(r, jcf.dpop())
     } else {
         let Some(value) = complex_value(r, jcf.token) else {
             return Status::NGX_ERROR.into();
         };
-        value
+        (value, Scheme::Bearer)
     };
 
     if jcf.keys().is_empty() && jcf.keys_are_static() {
@@ -92,24 +94,26 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let missing = matches!(result, Err(JwtError::Missing));
     let verified = result.as_ref().ok().cloned();
+    let result = match result {
+        Ok(verified) => binding::check(r, jcf, &verified, scheme, str_bytes(&token), now)
+            .map(|()| verified)
+            .inspect_err(|err| log.error(NGX_LOG_INFO, 0, format_args!("JWT refused: {err}"))),
+        err => err,
+    };
+    let refusal = match &result {
+        Err(JwtError::Proof(_)) => Some("invalid_dpop_proof"),
+        Err(_) if !missing => Some("invalid_token"),
+        _ => None,
+    };
+    let verified = verified.filter(|_| result.is_ok());
     match JwtCtx::of_or_create(r) {
         Some(ctx) => ctx.verdict.replace(Some(result)),
         None => return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t,
     };
 
     let Some(verified) = verified else {
-        return if missing {
-            challenge(
-                r,
-                jcf,
-                realm,
-                None,
-                jcf.scopes_to_ask(),
-                NGX_HTTP_UNAUTHORIZED,
-            )
-        } else {
-            invalid_token(r, jcf, realm)
-        };
+        let scope = if missing { jcf.scopes_to_ask() } else { &[] };
+        return challenge(r, jcf, realm, scheme, refusal, scope, NGX_HTTP_UNAUTHORIZED);
     };
 
     if !jcf.scopes().is_empty() {
@@ -129,6 +133,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                 r,
                 jcf,
                 realm,
+                scheme,
                 Some("insufficient_scope"),
                 required,
                 NGX_HTTP_FORBIDDEN,
@@ -151,18 +156,12 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                 if let Some(ctx) = JwtCtx::of(r) {
                     ctx.verdict.replace(Some(Err(JwtError::RequireFailed)));
                 }
-                return if require.status == NGX_HTTP_FORBIDDEN {
-                    challenge(
-                        r,
-                        jcf,
-                        realm,
-                        Some("insufficient_scope"),
-                        &[],
-                        NGX_HTTP_FORBIDDEN,
-                    )
+                let (error, status) = if require.status == NGX_HTTP_FORBIDDEN {
+                    ("insufficient_scope", NGX_HTTP_FORBIDDEN)
                 } else {
-                    invalid_token(r, jcf, realm)
+                    ("invalid_token", NGX_HTTP_UNAUTHORIZED)
                 };
+                return challenge(r, jcf, realm, scheme, Some(error), &[], status);
             }
         }
     }
@@ -270,52 +269,53 @@ fn verify_cached(
     Ok(verified)
 }
 
-/// The token of `Authorization: Bearer <token>` (scheme case-insensitive), or an empty string.
-fn bearer_token(r: &ngx_http_request_t) -> ngx_str_t {
-    let header = r.headers_in.authorization;
-    if header.is_null() {
-        return ngx_str_t::default();
-    }
-    // SAFETY: a non-null header points to an element of the request's header list.
-    let value = str_bytes(unsafe { &(*header).value });
-    let Some(space) = value.iter().position(|&c| c == b' ') else {
-        return ngx_str_t::default();
-    };
-    if !value[..space].eq_ignore_ascii_case(b"bearer") {
-        return ngx_str_t::default();
-    }
-    let token = value[space..].trim_ascii();
-    ngx_str_t {
-        len: token.len(),
-        data: token.as_ptr().cast_mut(),
-    }
-}
-
-/// 401 with `error="invalid_token"`.
-fn invalid_token(r: &mut ngx_http_request_t, jcf: &JwtConf, realm: &[u8]) -> ngx_int_t {
-    challenge(
-        r,
-        jcf,
-        realm,
-        Some("invalid_token"),
-        &[],
-        NGX_HTTP_UNAUTHORIZED,
-    )
-}
-
-/// Answers with `WWW-Authenticate: Bearer realm="…"[, error="…"][, scope="…"]
-/// [, resource_metadata="…"]` (RFC 6750, section 3; RFC 9728, 5.1); `scope` is the scopes
-/// the resource requires, checked scope-tokens, and the metadata URL a checked URI.
+/// Answers with one challenge per scheme the location accepts, Bearer first (RFC 6750, 3;
+/// RFC 9449, 7.1): `realm`, the `error` on the challenge of the scheme the token came with,
+/// `scope`, the scopes the resource requires, and the resource's metadata URL (RFC 9728,
+/// 5.1); the DPoP challenge names the algorithms proofs may use.
 fn challenge(
     r: &mut ngx_http_request_t,
     jcf: &JwtConf,
     realm: &[u8],
+    scheme: Scheme,
     error: Option<&str>,
     scope: &[String],
     status: u32,
 ) -> ngx_int_t {
-    let mut value = Vec::with_capacity(realm.len() + 48);
-    value.extend_from_slice(b"Bearer realm=");
+    let dpop = jcf.dpop();
+    let bearer = dpop != Dpop::Required;
+    let error_on_bearer = bearer && scheme == Scheme::Bearer;
+    let mut values = Vec::with_capacity(2);
+    if bearer {
+        let error = error.filter(|_| error_on_bearer);
+        values.push(one_challenge(b"Bearer", jcf, realm, error, scope, None));
+    }
+    if dpop != Dpop::Off {
+        let error = error.filter(|_| !error_on_bearer);
+        let algs = dpop::algorithm_names();
+        values.push(one_challenge(
+            b"DPoP",
+            jcf,
+            realm,
+            error,
+            scope,
+            Some(&algs),
+        ));
+    }
+    request::challenges(r, &values, status)
+}
+
+fn one_challenge(
+    scheme: &[u8],
+    jcf: &JwtConf,
+    realm: &[u8],
+    error: Option<&str>,
+    scope: &[String],
+    algs: Option<&str>,
+) -> Vec<u8> {
+    let mut value = Vec::with_capacity(realm.len() + 64);
+    value.extend_from_slice(scheme);
+    value.extend_from_slice(b" realm=");
     quoted(realm, &mut value);
     if let Some(error) = error {
         value.extend_from_slice(b", error=\"");
@@ -331,5 +331,10 @@ fn challenge(
         value.extend_from_slice(b", resource_metadata=");
         quoted(url.as_bytes(), &mut value);
     }
-    request::challenge(r, &value, status)
+    if let Some(algs) = algs {
+        value.extend_from_slice(b", algs=\"");
+        value.extend_from_slice(algs.as_bytes());
+        value.push(b'"');
+    }
+    value
 }

@@ -1,5 +1,6 @@
 //! `auth_jwt` and its companion directives.
 
+mod binding;
 mod handler;
 pub mod key_file;
 pub mod key_request;
@@ -22,6 +23,8 @@ use ngx::ffi::{
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_WARN,
 };
 
+pub use binding::{set_auth_jwt_dpop, set_auth_jwt_dpop_window, set_auth_jwt_mtls_binding};
+use binding::{Dpop, Mtls};
 pub use handler::access_handler;
 use key_file::KeyFile;
 pub use resource::{register as register_resource, set_auth_jwt_resource, JwtSrv};
@@ -42,6 +45,8 @@ pub struct JwtMain {
     key_files: key_file::KeyFiles,
     /// The keys of locations with keys from run time, joined.
     key_sets: key_set::KeySets,
+    /// The DPoP proofs seen, once a location accepts DPoP.
+    dpop_replays: Cell<Option<crate::dpop::Replays>>,
 }
 
 /// auth_jwt's part of a request.
@@ -82,6 +87,11 @@ pub struct JwtConf {
     scopes: Option<Rc<Vec<String>>>,
     /// `auth_jwt_resource`.
     resource: Option<Rc<auth_core::jwt::resource::Resource>>,
+    dpop: Option<Dpop>,
+    dpop_window: Option<u64>,
+    /// `auth_jwt_mtls_binding`: on when there; `mtls_set` once the directive was given.
+    mtls: Option<Rc<Mtls>>,
+    mtls_set: bool,
     /// Resolved by merge.
     pub policy: Rc<Policy>,
 }
@@ -106,6 +116,10 @@ impl Default for JwtConf {
             requires: None,
             scopes: None,
             resource: None,
+            dpop: None,
+            dpop_window: None,
+            mtls: None,
+            mtls_set: false,
             policy: Rc::default(),
         }
     }
@@ -216,6 +230,12 @@ impl JwtConf {
         }
         if self.resource.is_none() {
             self.resource = prev.resource.clone();
+        }
+        self.dpop = self.dpop.or(prev.dpop);
+        self.dpop_window = self.dpop_window.or(prev.dpop_window);
+        if !self.mtls_set {
+            self.mtls = prev.mtls.clone();
+            self.mtls_set = prev.mtls_set;
         }
         self.leeway = self.leeway.or(prev.leeway);
         self.require_exp = self.require_exp.or(prev.require_exp);

@@ -6,13 +6,13 @@ use core::cell::RefCell;
 use core::ffi::{c_char, c_void};
 use std::rc::Rc;
 
-use auth_core::jwt::resource::{Resource, WELL_KNOWN};
+use auth_core::jwt::resource::{Dpop, Resource, WELL_KNOWN};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_http_request_t, ngx_int_t, NGX_HTTP_GET, NGX_HTTP_HEAD,
     NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK,
 };
 
-use super::{conf, JwtConf};
+use super::{binding, conf, JwtConf};
 use crate::directive::{args, done, DUPLICATE};
 use crate::part::SrvPart;
 use crate::request;
@@ -21,7 +21,8 @@ use crate::text::{str_bytes, text};
 /// The resources of a server, whose metadata it answers.
 #[derive(Default)]
 pub struct JwtSrv {
-    resources: RefCell<Vec<Rc<Resource>>>,
+    /// With what the first location that names each says of DPoP.
+    resources: RefCell<Vec<(Rc<Resource>, Option<Dpop>)>>,
 }
 
 /// `auth_jwt_resource uri [authorization_server=url ...] [scopes=a,b,...]`.
@@ -64,8 +65,13 @@ pub fn register(cf: &ngx_conf_t, jcf: &JwtConf) {
         return;
     };
     let mut resources = srv.resources.borrow_mut();
-    if !resources.iter().any(|r| Rc::ptr_eq(r, resource)) {
-        resources.push(resource.clone());
+    if !resources.iter().any(|(r, _)| Rc::ptr_eq(r, resource)) {
+        let dpop = match jcf.dpop() {
+            binding::Dpop::Off => None,
+            binding::Dpop::On => Some(Dpop { required: false }),
+            binding::Dpop::Required => Some(Dpop { required: true }),
+        };
+        resources.push((resource.clone(), dpop));
     }
 }
 
@@ -80,15 +86,15 @@ pub fn metadata(r: &mut ngx_http_request_t) -> Option<ngx_int_t> {
     if !uri.starts_with(WELL_KNOWN.as_bytes()) {
         return None;
     }
-    let resource = resources
+    let (resource, dpop) = resources
         .iter()
-        .find(|res| res.metadata_path.as_bytes() == uri)?
+        .find(|(res, _)| res.metadata_path.as_bytes() == uri)?
         .clone();
     drop(resources);
     if r.method != NGX_HTTP_GET as usize && r.method != NGX_HTTP_HEAD as usize {
         return Some(NGX_HTTP_NOT_ALLOWED as ngx_int_t);
     }
-    let body = resource.metadata();
+    let body = resource.metadata(dpop);
     Some(request::send(
         r,
         NGX_HTTP_OK,

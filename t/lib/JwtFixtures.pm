@@ -12,7 +12,7 @@ use Digest::SHA ();
 use JSON::PP ();
 use MIME::Base64 ();
 
-our @EXPORT = qw(slurp bearer jwks_with hs256_bearer);
+our @EXPORT = qw(slurp bearer jwks_with hs256_bearer hs256_token);
 
 my $Dir = dirname(__FILE__) . '/../fixtures/jwt';
 
@@ -35,15 +35,18 @@ sub jwks_with {
     return JSON::PP->new->canonical->encode($set);
 }
 
-# `Authorization: Bearer` with an HS256 token of hmac.secret: these claims, `sub` alice and an
-# hour to live unless they say otherwise.
-sub hs256_bearer {
+# An HS256 token of hmac.secret: these claims, `sub` alice and an hour to live unless they say
+# otherwise.
+sub hs256_token {
     my %claims = (sub => 'alice', exp => time + 3600, @_);
     my $json = JSON::PP->new->canonical;
     my $message = MIME::Base64::encode_base64url($json->encode({ alg => 'HS256' })) . '.'
         . MIME::Base64::encode_base64url($json->encode(\%claims));
     my $mac = Digest::SHA::hmac_sha256($message, slurp('hmac.secret'));
-    return "Authorization: Bearer $message." . MIME::Base64::encode_base64url($mac);
+    return "$message." . MIME::Base64::encode_base64url($mac);
 }
+
+# `Authorization: Bearer` with `hs256_token(%claims)`.
+sub hs256_bearer { "Authorization: Bearer " . hs256_token(@_) }
 
 1;

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::dpop::DpopError;
+
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum JwtError {
     #[error("no token")]
@@ -28,6 +30,10 @@ pub enum JwtError {
     RequireFailed,
     #[error("scope \"{0}\" not granted")]
     InsufficientScope(String),
+    #[error("{0}")]
+    Proof(DpopError),
+    #[error("{0}")]
+    Binding(&'static str),
 }
 
 impl JwtError {
@@ -44,6 +50,8 @@ impl JwtError {
             JwtError::BadAudience => "bad_audience",
             JwtError::RequireFailed => "require_failed",
             JwtError::InsufficientScope(_) => "insufficient_scope",
+            JwtError::Proof(_) => "invalid_dpop_proof",
+            JwtError::Binding(_) => "binding",
         }
     }
 }

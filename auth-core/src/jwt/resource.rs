@@ -4,10 +4,19 @@
 use serde_json::{json, Map, Value};
 
 use super::scope::is_scope_token;
+use crate::dpop::ALGORITHMS;
 use crate::http::Url;
+use crate::jose::Alg;
 
 /// Where the metadata lives: this, then the resource identifier's path (RFC 9728, 3.1).
 pub const WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
+
+/// What the metadata says of DPoP, when the resource accepts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dpop {
+    /// Plain Bearer tokens are refused.
+    pub required: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -52,8 +61,9 @@ impl Resource {
     }
 
     /// The metadata document (RFC 9728, 2): `resource`, the authorization servers and scopes
-    /// when there are any, and the one way tokens are sent, the `Authorization` header.
-    pub fn metadata(&self) -> String {
+    /// when there are any, and the one way tokens are sent, the `Authorization` header; with
+    /// `dpop`, the algorithms proofs may use and whether every token must be DPoP-bound.
+    pub fn metadata(&self, dpop: Option<Dpop>) -> String {
         let mut doc = Map::new();
         doc.insert("resource".into(), json!(self.uri));
         if !self.authorization_servers.is_empty() {
@@ -66,6 +76,16 @@ impl Resource {
             doc.insert("scopes_supported".into(), json!(self.scopes));
         }
         doc.insert("bearer_methods_supported".into(), json!(["header"]));
+        if let Some(dpop) = dpop {
+            doc.insert(
+                "dpop_signing_alg_values_supported".into(),
+                json!(ALGORITHMS.map(Alg::name)),
+            );
+            doc.insert(
+                "dpop_bound_access_tokens_required".into(),
+                json!(dpop.required),
+            );
+        }
         Value::Object(doc).to_string()
     }
 }
@@ -98,7 +118,7 @@ mod tests {
             r.metadata_url,
             "https://mcp.example/.well-known/oauth-protected-resource/mcp"
         );
-        let doc: Value = serde_json::from_str(&r.metadata()).unwrap();
+        let doc: Value = serde_json::from_str(&r.metadata(None)).unwrap();
         assert_eq!(
             doc,
             json!({"resource": "https://mcp.example/mcp",
@@ -112,11 +132,15 @@ mod tests {
             bare.metadata_url,
             "http://127.0.0.1:8080/.well-known/oauth-protected-resource"
         );
-        let doc: Value = serde_json::from_str(&bare.metadata()).unwrap();
+        let doc: Value = serde_json::from_str(&bare.metadata(None)).unwrap();
         assert_eq!(
             doc,
             json!({"resource": "http://127.0.0.1:8080", "bearer_methods_supported": ["header"]})
         );
+        let doc: Value =
+            serde_json::from_str(&bare.metadata(Some(Dpop { required: true }))).unwrap();
+        assert_eq!(doc["dpop_bound_access_tokens_required"], json!(true));
+        assert_eq!(doc["dpop_signing_alg_values_supported"][0], json!("ES256"));
     }
 
     #[test]

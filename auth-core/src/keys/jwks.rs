@@ -55,6 +55,21 @@ fn bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>, String> {
         .map_err(|_| format!("\"{name}\" is not base64url"))
 }
 
+/// Members that only a private or secret key has (RFC 7518, 6.2.2, 6.3.2, 6.4; RFC 8037, 2).
+const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// A public key given inline, as a DPoP proof's `jwk` header carries it (RFC 9449, 4.2): an
+/// EC, RSA or Ed25519 key with no private member, fit for signatures.
+pub fn public_jwk(jwk: &Map<String, Value>) -> Result<Key, String> {
+    if let Some(member) = PRIVATE_MEMBERS.iter().find(|m| jwk.contains_key(**m)) {
+        return Err(format!("the key has the private member \"{member}\""));
+    }
+    match parse_jwk(jwk)? {
+        Some(key) if key.family != Family::Hmac => Ok(key),
+        _ => Err("not a public signature key this module verifies with".into()),
+    }
+}
+
 /// A key for signature verification, `None` for a key meant for something else.
 fn parse_jwk(jwk: &Map<String, Value>) -> Result<Option<Key>, String> {
     if string(jwk, "use")?.is_some_and(|u| u != "sig") {

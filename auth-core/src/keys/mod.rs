@@ -3,10 +3,13 @@
 mod jwks;
 mod material;
 mod pem;
+mod thumbprint;
 
 use thiserror::Error;
 
+pub use jwks::public_jwk;
 use material::Material;
+pub use thumbprint::thumbprint;
 
 use crate::jose::{Alg, Family};
 

@@ -490,6 +490,11 @@ sub run_block {
             }
         }
 
+        if (defined(my $want = nth($block, 'raw_response_headers_like', $i, scalar @requests))) {
+            Test::More::like("$head\r\n", ref $want ? $want : qr/$want/s,
+                "$label - raw_response_headers_like");
+        }
+
         if (defined(my $want = nth($block, 'response_body', $i, scalar @requests))) {
             if (ref $want eq 'Regexp') {
                 Test::More::like($body, $want, "$label - response_body - like");
