@@ -29,6 +29,7 @@ mod remote_user;
 mod request;
 mod requirement;
 mod shm;
+mod store;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod text;

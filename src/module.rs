@@ -123,6 +123,7 @@ impl HttpModule for Module {
             let cf = unsafe { &mut *cf };
             jwt::register_resource(cf, &conf.jwt);
             match jwt::key_url::resolve(cf, &mut conf.jwt)
+                .and_then(|()| jwt::resolve_introspection(cf, &conf.jwt))
                 .and_then(|()| oidc::resolve(cf, &mut conf.oidc))
             {
                 Ok(()) => NGX_CONF_OK,
@@ -507,7 +508,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 32 + 2 * cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 33 + 2 * cfg!(feature = "test-hooks") as usize;
 
 static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_htpasswd", ANY_LOC_CONF | NGX_CONF_TAKE1, htpasswd::set_auth_htpasswd, loc htpasswd),
@@ -532,6 +533,7 @@ static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_jwt_dpop", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_dpop, loc jwt),
     command!("auth_jwt_dpop_window", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_dpop_window, loc jwt),
     command!("auth_jwt_mtls_binding", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_mtls_binding, loc jwt),
+    command!("auth_jwt_introspection", ANY_LOC_CONF | NGX_CONF_1MORE, jwt::set_auth_jwt_introspection, loc jwt),
     command!("auth_jwt_require_exp", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_require_exp, loc jwt),
     command!("auth_jwt_claim_set", NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE, jwt::set_auth_jwt_claim_set, main jwt),
     command!("auth_jwt_header_set", NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE, jwt::set_auth_jwt_header_set, main jwt),

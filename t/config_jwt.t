@@ -358,3 +358,51 @@ qr/\[emerg\] .*"auth_jwt_dpop_window": invalid value "0" in \S+nginx\.conf:\d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"auth_jwt_mtls_binding" directive is duplicate in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 30: auth_jwt_introspection over http to a host that is not loopback
+--- config
+    location /t/ {
+        auth_jwt "api";
+        auth_jwt_introspection http://as.example/introspect;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_introspection": "http:\/\/as\.example\/introspect" must be https in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 31: auth_jwt_introspection auto without auth_jwt_key_url
+--- config
+    location /t/ {
+        auth_jwt "api";
+        auth_jwt_introspection auto client_id=api client_secret=s;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_introspection": "auto" takes the endpoint of auth_jwt_key_url's discovery document, and there is no auth_jwt_key_url in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 32: auth_jwt_introspection with an unknown parameter
+--- config
+    location /t/ {
+        auth_jwt "api";
+        auth_jwt_introspection https://as.example/introspect mode=sometimes;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_introspection": invalid parameter "mode=sometimes" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 33: auth_jwt_introspection with a secret and no client
+--- config
+    location /t/ {
+        auth_jwt "api";
+        auth_jwt_introspection https://as.example/introspect client_secret=s;
+    }
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"auth_jwt_introspection": client_secret without client_id in \S+nginx\.conf:\d+/

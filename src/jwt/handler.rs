@@ -7,10 +7,11 @@ use auth_core::jwt::{looks_like_jws, scope, verify, JwtError, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_INTERNAL_SERVER_ERROR,
-    NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
+    NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
 use super::binding::{self, Dpop, Scheme};
+use super::introspection::{self, Outcome};
 use super::key_file;
 use super::key_request::{self, Keys};
 use super::key_set::{KeySet, Part};
@@ -55,7 +56,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         (value, Scheme::Bearer)
     };
 
-    if jcf.keys().is_empty() && jcf.keys_are_static() {
+    if jcf.keys().is_empty() && jcf.keys_are_static() && jcf.introspection.is_none() {
         log.error(
             NGX_LOG_ERR,
             0,
@@ -64,26 +65,43 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     }
 
     let now = request::now();
+    let jws = looks_like_jws(str_bytes(&token));
 
-    // Keys are looked for only for what may be a token: garbage must not cost a subrequest.
-    let joined = if jcf.keys_are_static() || !looks_like_jws(str_bytes(&token)) {
-        None
-    } else {
-        match run_time_keys(r, jcf, &mut log, now) {
-            Ok(set) => Some(set),
-            Err(rc) => return rc,
+    let result = if jcf.introspects(str_bytes(&token), jws) {
+        match introspection::check(r, jcf, str_bytes(&token), now) {
+            Outcome::Done(result) => result,
+            Outcome::Wait => return Status::NGX_AGAIN.into(),
+            Outcome::Unavailable(why) => {
+                log.error(
+                    NGX_LOG_ERR,
+                    0,
+                    format_args!("auth_jwt: the token cannot be introspected: {why}"),
+                );
+                return NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t;
+            }
         }
+    } else {
+        // Keys are looked for only for what may be a token: garbage must not cost a subrequest.
+        let joined = if jcf.keys_are_static() || !jws {
+            None
+        } else {
+            match run_time_keys(r, jcf, &mut log, now) {
+                Ok(set) => Some(set),
+                Err(rc) => return rc,
+            }
+        };
+
+        let result = verify_cached(jcf, joined.as_deref(), str_bytes(&token), now, r);
+
+        // A key the provider has just added: fetch its keys again, once per cooldown.
+        if !jcf.key_urls().is_empty()
+            && result.as_ref().is_err_and(|e| jcf.new_key_may_help(e))
+            && key_url::refetch_for_unknown_kid(r, jcf)
+        {
+            return Status::NGX_AGAIN.into();
+        }
+        result
     };
-
-    let result = verify_cached(jcf, joined.as_deref(), str_bytes(&token), now, r);
-
-    // A key the provider has just added: fetch its keys again, once per cooldown.
-    if !jcf.key_urls().is_empty()
-        && result.as_ref().is_err_and(|e| jcf.new_key_may_help(e))
-        && key_url::refetch_for_unknown_kid(r, jcf)
-    {
-        return Status::NGX_AGAIN.into();
-    }
 
     if let Err(err) = &result {
         match err {

@@ -122,11 +122,16 @@ pub fn resolve(cf: &mut ngx_conf_t, jcf: &mut JwtConf) -> Result<(), ()> {
                 timeout: spec.timeout,
                 backoff: false,
             };
+            // `auth_jwt_introspection auto` reads the endpoint from the discovery document,
+            // which only a checked source keeps.
+            let check: Option<key_source::Check> = jcf
+                .introspection_is_auto()
+                .then(|| Box::new(|_: &[u8]| Ok(())) as key_source::Check);
             all.source(
                 cf,
                 "auth_jwt_key_url",
                 &settings,
-                None,
+                check,
                 &trust,
                 resolver,
                 resolver_timeout,

@@ -2,6 +2,7 @@
 
 mod binding;
 mod handler;
+mod introspection;
 pub mod key_file;
 pub mod key_request;
 pub mod key_set;
@@ -26,6 +27,7 @@ use ngx::ffi::{
 pub use binding::{set_auth_jwt_dpop, set_auth_jwt_dpop_window, set_auth_jwt_mtls_binding};
 use binding::{Dpop, Mtls};
 pub use handler::access_handler;
+pub use introspection::{resolve as resolve_introspection, set_auth_jwt_introspection};
 use key_file::KeyFile;
 pub use resource::{register as register_resource, set_auth_jwt_resource, JwtSrv};
 pub use variables::remote_user;
@@ -47,6 +49,10 @@ pub struct JwtMain {
     key_sets: key_set::KeySets,
     /// The DPoP proofs seen, once a location accepts DPoP.
     dpop_replays: Cell<Option<crate::dpop::Replays>>,
+    /// The answers of introspection endpoints, once a location asks one.
+    introspection_store: RefCell<Option<Rc<crate::store::Store>>>,
+    /// Requests waiting for an introspection of this worker, or polling for another's.
+    introspection_waiters: crate::wait::Waiters,
 }
 
 /// auth_jwt's part of a request.
@@ -58,6 +64,8 @@ pub struct JwtCtx {
     key_fetch: RefCell<Option<key_request::KeyFetch>>,
     /// How often auth_jwt_key_url parked the request.
     key_url_waits: Cell<u8>,
+    /// How often the request waited for an introspection.
+    introspection_waits: Cell<u32>,
 }
 
 pub struct JwtConf {
@@ -92,6 +100,8 @@ pub struct JwtConf {
     /// `auth_jwt_mtls_binding`: on when there; `mtls_set` once the directive was given.
     mtls: Option<Rc<Mtls>>,
     mtls_set: bool,
+    /// `auth_jwt_introspection`.
+    introspection: Option<Rc<introspection::Introspection>>,
     /// Resolved by merge.
     pub policy: Rc<Policy>,
 }
@@ -120,6 +130,7 @@ impl Default for JwtConf {
             dpop_window: None,
             mtls: None,
             mtls_set: false,
+            introspection: None,
             policy: Rc::default(),
         }
     }
@@ -233,6 +244,9 @@ impl JwtConf {
         }
         self.dpop = self.dpop.or(prev.dpop);
         self.dpop_window = self.dpop_window.or(prev.dpop_window);
+        if self.introspection.is_none() {
+            self.introspection = prev.introspection.clone();
+        }
         if !self.mtls_set {
             self.mtls = prev.mtls.clone();
             self.mtls_set = prev.mtls_set;

@@ -4,9 +4,9 @@
 
 use std::rc::Rc;
 
+use auth_core::http::form::Params;
 use auth_core::jwt::{self, Policy};
 use auth_core::keys::fingerprint;
-use auth_core::oidc::form::Params;
 use auth_core::oidc::{logout_token, Session};
 use ngx::core::Status;
 use ngx::ffi::{

@@ -108,7 +108,9 @@ fn main() -> ExitCode {
     match verify(token.trim().as_bytes(), &keys, &policy, now) {
         Ok(verified) => {
             println!("valid");
-            println!("alg: {}", verified.alg);
+            if let Some(alg) = verified.alg {
+                println!("alg: {alg}");
+            }
             println!(
                 "header: {}",
                 serde_json::Value::Object(verified.header().clone())

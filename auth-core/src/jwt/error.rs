@@ -34,6 +34,8 @@ pub enum JwtError {
     Proof(DpopError),
     #[error("{0}")]
     Binding(&'static str),
+    #[error("the introspection endpoint says the token is not active")]
+    Inactive,
 }
 
 impl JwtError {
@@ -52,6 +54,7 @@ impl JwtError {
             JwtError::InsufficientScope(_) => "insufficient_scope",
             JwtError::Proof(_) => "invalid_dpop_proof",
             JwtError::Binding(_) => "binding",
+            JwtError::Inactive => "inactive",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod base64url;
 mod error;
+pub mod introspection;
 pub mod resource;
 pub mod scope;
 mod signature_only;
@@ -45,7 +46,8 @@ pub struct Policy {
 /// objects when first asked for: most requests need none of them.
 #[derive(Debug)]
 pub struct Verified {
-    pub alg: Alg,
+    /// The algorithm of its signature; `None` for a token an introspection endpoint vouched for.
+    pub alg: Option<Alg>,
     /// The `exp` claim, when there is one.
     pub exp: Option<f64>,
     /// The decoded header, then the decoded payload: one allocation, made once the token has
@@ -58,7 +60,12 @@ pub struct Verified {
 
 impl Verified {
     /// A token of these decoded parts, which must be JSON objects as `verify` checks them.
-    pub(crate) fn new(alg: Alg, exp: Option<f64>, header_json: &[u8], payload: &[u8]) -> Self {
+    pub(crate) fn new(
+        alg: Option<Alg>,
+        exp: Option<f64>,
+        header_json: &[u8],
+        payload: &[u8],
+    ) -> Self {
         let mut parts = Vec::with_capacity(header_json.len() + payload.len());
         parts.extend_from_slice(header_json);
         parts.extend_from_slice(payload);
@@ -240,7 +247,7 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     let exp = check_claims(&claims, policy, now)?;
     drop(claims);
 
-    Ok(Verified::new(alg, exp, header_json, payload))
+    Ok(Verified::new(Some(alg), exp, header_json, payload))
 }
 
 /// The keys that may verify a token of `alg` that names `kid`. A key without a kid (PEM, raw

@@ -4,8 +4,8 @@
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 
-use super::form::Params;
 use super::login::Login;
+use crate::http::form::Params;
 use crate::shown::printable;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

@@ -5,10 +5,10 @@
 use aws_lc_rs::error::Unspecified;
 
 use super::codec::{Reader, Writer};
-use super::form::encode_pairs;
 use super::metadata::Metadata;
 use super::pkce::{challenge, random_token};
 use super::seal::{SealError, Sealer};
+use crate::http::form::encode_pairs;
 
 /// A login must come back within this many seconds.
 pub const LOGIN_TIMEOUT: i64 = 600;
@@ -179,7 +179,7 @@ pub fn return_target<'a>(target: &'a str, domain: Option<&str>) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oidc::form::Params;
+    use crate::http::form::Params;
 
     fn metadata() -> Metadata {
         Metadata::parse(

@@ -1,8 +1,8 @@
 //! Logout initiated here (OpenID Connect RP-Initiated Logout 1.0, 2) and by the provider in
 //! the browser (Front-Channel Logout 1.0, 2).
 
-use super::form::{encode_pairs, Params};
 use super::metadata::Metadata;
+use crate::http::form::{encode_pairs, Params};
 
 /// Where `logout_uri` sends the browser once the session is gone: the provider's
 /// `end_session_endpoint` when it has one, with `client_id`, `post_logout_redirect_uri` and,

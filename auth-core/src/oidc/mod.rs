@@ -5,7 +5,6 @@
 pub mod callback;
 mod codec;
 pub mod cookie;
-pub mod form;
 pub mod id_token;
 pub mod login;
 pub mod logout;

@@ -1,14 +1,11 @@
 //! The token endpoint (RFC 6749, 4.1.3 and 6; OpenID Connect Core 1.0, 3.1.3): the request
 //! that exchanges a code or a refresh token, and its response.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
-use super::form::{encode, encode_pairs};
 use super::metadata::ClientAuth;
-use crate::http::Url;
+use crate::http::{client_basic, post_form, Url};
 use crate::shown::printable;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -68,29 +65,16 @@ pub fn request(url: &Url, user_agent: &str, client: &Client, grant: &Grant) -> V
             ("refresh_token", *refresh_token),
         ],
     };
-    let mut authorization = String::new();
+    let mut authorization = None;
     match (client.auth, client.secret) {
-        (ClientAuth::Basic, Some(secret)) => {
-            // RFC 6749, 2.3.1: both form-encoded before base64.
-            let credentials = format!("{}:{}", encode(client.id), encode(secret));
-            authorization = format!("Authorization: Basic {}\r\n", STANDARD.encode(credentials));
-        }
+        (ClientAuth::Basic, Some(secret)) => authorization = Some(client_basic(client.id, secret)),
         (ClientAuth::Post, Some(secret)) => {
             pairs.push(("client_id", client.id));
             pairs.push(("client_secret", secret));
         }
         _ => pairs.push(("client_id", client.id)),
     }
-    let body = encode_pairs(&pairs);
-    format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {user_agent}\r\n{authorization}\
-         Accept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        url.path,
-        url.authority(),
-        body.len()
-    )
-    .into_bytes()
+    post_form(url, user_agent, authorization.as_deref(), &pairs)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +126,9 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Tokens, TokenError> {
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
     use super::*;
 
     fn url() -> Url {
