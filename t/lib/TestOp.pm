@@ -100,13 +100,18 @@ sub start {
         client('rp-es', '/es/oidc_callback', id_token_signed_response_alg => '"ES256"'),
         client('rp-post', '/post/oidc_callback', token_endpoint_auth_method => '"client_secret_post"'),
         client('rp-tls', "https://127.0.0.1:$RpTlsPort/tls/oidc_callback"),
-        client('rp-sso', "http://login.example.localhost:$RpPort/oidc_callback");
+        client('rp-sso', "http://login.example.localhost:$RpPort/oidc_callback"),
+        # A machine client (t/mcp.t): the client credentials grant only.
+        qq({"client_id":"machine","client_secret":"machine-secret","redirect_uris":[],)
+            . qq("response_types":[],"grant_types":["client_credentials"]});
     open my $cfg, '>', "$Dir/op.json" or die $!;
     # A test file sets TEST_OP_ACCESS_TOKEN_TTL (seconds) before it uses TestOp for tokens
     # that expire soon.
     my $ttl = $ENV{TEST_OP_ACCESS_TOKEN_TTL} ? qq("accessTokenTTL":$ENV{TEST_OP_ACCESS_TOKEN_TTL},) : '';
     # TEST_OP_RESOURCE: access tokens become JWTs (RFC 9068) for that audience.
     $ttl .= qq("resource":"$ENV{TEST_OP_RESOURCE}","accessTokenClaims":["email"],) if $ENV{TEST_OP_RESOURCE};
+    # TEST_OP_RESOURCE_SCOPE: the scopes of that resource.
+    $ttl .= qq("resourceScope":"$ENV{TEST_OP_RESOURCE_SCOPE}",) if $ENV{TEST_OP_RESOURCE_SCOPE};
     print $cfg qq({"port":$Port,"issuer":"$Issuer","clients":[$clients],"skipConsent":true,$ttl)
         . qq("ca":"$Dir/ca.crt","jwks":) . jwks(%opt) . ','
         . qq("claims":{"bio":["bio"]},)

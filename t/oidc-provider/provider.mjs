@@ -264,6 +264,8 @@ const configuration = {
         return true;
       },
     },
+    // machine clients (an MCP client of t/mcp.t): tokens for the resource without a user
+    clientCredentials: { enabled: true },
     // any authenticated client may introspect any token (e.g. a resource server client)
     introspection: { enabled: true, allowedPolicy: async () => true },
     userinfo: { enabled: true },
