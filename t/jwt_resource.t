@@ -143,3 +143,32 @@ qr/\[emerg\] .*"auth_jwt_resource": "http:\/\/mcp\.example\/mcp" must be https i
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"auth_jwt_resource": invalid parameter "scope=a" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 9: CORS preflights go through limit_except OPTIONS; other methods need a token, and learn where the metadata is
+--- config
+    location /mcp {
+        alias $TEST_NGINX_HTML_DIR/;
+        limit_except OPTIONS {
+            auth_jwt "mcp";
+        }
+        auth_jwt_key_file $TEST_NGINX_KEYS/hmac.secret hmac;
+        auth_jwt_resource http://127.0.0.1:$TEST_NGINX_SERVER_PORT/mcp
+                          authorization_server=https://as.example;
+        error_page 405 =204 /empty;
+    }
+    location = /empty {
+        return 204;
+    }
+--- user_files
+>>> index.html
+ok
+--- request eval
+["OPTIONS /mcp/index.html", "POST /mcp/index.html", "GET /mcp/index.html"]
+--- more_headers eval
+["", "", main::token(aud => $::resource)]
+--- error_code eval
+[204, 401, 200]
+--- response_headers eval
+["!WWW-Authenticate", qq{WWW-Authenticate: Bearer realm="mcp", resource_metadata="$::metadata"}, "!WWW-Authenticate"]
