@@ -14,6 +14,7 @@ mod require;
 #[cfg(feature = "test-hooks")]
 mod signature_check;
 
+mod bearer;
 mod cache;
 mod directive;
 mod dpop;

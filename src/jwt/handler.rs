@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use auth_core::dpop;
 use auth_core::jwt::{looks_like_jws, scope, verify, JwtError, Verified};
 use ngx::core::Status;
 use ngx::ffi::{
@@ -10,7 +9,6 @@ use ngx::ffi::{
     NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
-use super::binding::{self, Dpop, Scheme};
 use super::introspection::{self, Outcome};
 use super::key_file;
 use super::key_request::{self, Keys};
@@ -18,10 +16,11 @@ use super::key_set::{KeySet, Part};
 use super::key_url;
 use super::resource;
 use super::{JwtConf, JwtCtx, JwtMain};
+use crate::bearer::{self, Challenge, Scheme};
 use crate::cache::TokenCache;
 use crate::log::Sink;
 use crate::part::{LocPart, MainPart, RequestPart};
-use crate::request::{self, complex_value, quoted};
+use crate::request::{self, complex_value};
 use crate::text::str_bytes;
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
@@ -48,7 +47,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let mut log = request::log(r);
 
     let (token, scheme) = if jcf.token.is_null() {
-        binding::presented(r, jcf.dpop())
+        bearer::presented(r, jcf.dpop())
     } else {
         let Some(value) = complex_value(r, jcf.token) else {
             return Status::NGX_ERROR.into();
@@ -113,16 +112,15 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     let missing = matches!(result, Err(JwtError::Missing));
     let verified = result.as_ref().ok().cloned();
     let result = match result {
-        Ok(verified) => binding::check(r, jcf, &verified, scheme, str_bytes(&token), now)
-            .map(|()| verified)
-            .inspect_err(|err| log.error(NGX_LOG_INFO, 0, format_args!("JWT refused: {err}"))),
+        Ok(verified) => {
+            let binding = jcf.binding(JwtMain::of(r));
+            bearer::check(r, &binding, &verified, scheme, str_bytes(&token), now)
+                .map(|()| verified)
+                .inspect_err(|err| log.error(NGX_LOG_INFO, 0, format_args!("JWT refused: {err}")))
+        }
         err => err,
     };
-    let refusal = match &result {
-        Err(JwtError::Proof(_)) => Some("invalid_dpop_proof"),
-        Err(_) if !missing => Some("invalid_token"),
-        _ => None,
-    };
+    let refusal = result.as_ref().err().and_then(bearer::error_of);
     let verified = verified.filter(|_| result.is_ok());
     match JwtCtx::of_or_create(r) {
         Some(ctx) => ctx.verdict.replace(Some(result)),
@@ -287,10 +285,7 @@ fn verify_cached(
     Ok(verified)
 }
 
-/// Answers with one challenge per scheme the location accepts, Bearer first (RFC 6750, 3;
-/// RFC 9449, 7.1): `realm`, the `error` on the challenge of the scheme the token came with,
-/// `scope`, the scopes the resource requires, and the resource's metadata URL (RFC 9728,
-/// 5.1); the DPoP challenge names the algorithms proofs may use.
+/// Answers with the location's challenges (`crate::bearer::challenge`).
 fn challenge(
     r: &mut ngx_http_request_t,
     jcf: &JwtConf,
@@ -300,59 +295,13 @@ fn challenge(
     scope: &[String],
     status: u32,
 ) -> ngx_int_t {
-    let dpop = jcf.dpop();
-    let bearer = dpop != Dpop::Required;
-    let error_on_bearer = bearer && scheme == Scheme::Bearer;
-    let mut values = Vec::with_capacity(2);
-    if bearer {
-        let error = error.filter(|_| error_on_bearer);
-        values.push(one_challenge(b"Bearer", jcf, realm, error, scope, None));
-    }
-    if dpop != Dpop::Off {
-        let error = error.filter(|_| !error_on_bearer);
-        let algs = dpop::algorithm_names();
-        values.push(one_challenge(
-            b"DPoP",
-            jcf,
-            realm,
-            error,
-            scope,
-            Some(&algs),
-        ));
-    }
-    request::challenges(r, &values, status)
-}
-
-fn one_challenge(
-    scheme: &[u8],
-    jcf: &JwtConf,
-    realm: &[u8],
-    error: Option<&str>,
-    scope: &[String],
-    algs: Option<&str>,
-) -> Vec<u8> {
-    let mut value = Vec::with_capacity(realm.len() + 64);
-    value.extend_from_slice(scheme);
-    value.extend_from_slice(b" realm=");
-    quoted(realm, &mut value);
-    if let Some(error) = error {
-        value.extend_from_slice(b", error=\"");
-        value.extend_from_slice(error.as_bytes());
-        value.push(b'"');
-    }
-    if !scope.is_empty() {
-        value.extend_from_slice(b", scope=\"");
-        value.extend_from_slice(scope.join(" ").as_bytes());
-        value.push(b'"');
-    }
-    if let Some(url) = jcf.resource_metadata() {
-        value.extend_from_slice(b", resource_metadata=");
-        quoted(url.as_bytes(), &mut value);
-    }
-    if let Some(algs) = algs {
-        value.extend_from_slice(b", algs=\"");
-        value.extend_from_slice(algs.as_bytes());
-        value.push(b'"');
-    }
-    value
+    let c = Challenge {
+        realm,
+        scheme,
+        error,
+        scope,
+        resource_metadata: jcf.resource_metadata(),
+        dpop: jcf.dpop(),
+    };
+    bearer::challenge(r, &c, status)
 }

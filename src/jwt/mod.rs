@@ -24,8 +24,8 @@ use ngx::ffi::{
     NGX_HTTP_UNAUTHORIZED, NGX_LOG_WARN,
 };
 
+use crate::bearer::{Dpop, Mtls};
 pub use binding::{set_auth_jwt_dpop, set_auth_jwt_dpop_window, set_auth_jwt_mtls_binding};
-use binding::{Dpop, Mtls};
 pub use handler::access_handler;
 pub use introspection::{resolve as resolve_introspection, set_auth_jwt_introspection};
 use key_file::KeyFile;
@@ -50,9 +50,7 @@ pub struct JwtMain {
     /// The DPoP proofs seen, once a location accepts DPoP.
     dpop_replays: Cell<Option<crate::dpop::Replays>>,
     /// The answers of introspection endpoints, once a location asks one.
-    introspection_store: RefCell<Option<Rc<crate::store::Store>>>,
-    /// Requests waiting for an introspection of this worker, or polling for another's.
-    introspection_waiters: crate::wait::Waiters,
+    introspection_zone: RefCell<Option<Rc<crate::bearer::introspection::Zone>>>,
 }
 
 /// auth_jwt's part of a request.

@@ -12,7 +12,8 @@ use ngx::ffi::{
     NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK,
 };
 
-use super::{binding, conf, JwtConf};
+use super::{conf, JwtConf};
+use crate::bearer;
 use crate::directive::{args, done, DUPLICATE};
 use crate::part::SrvPart;
 use crate::request;
@@ -67,9 +68,9 @@ pub fn register(cf: &ngx_conf_t, jcf: &JwtConf) {
     let mut resources = srv.resources.borrow_mut();
     if !resources.iter().any(|(r, _)| Rc::ptr_eq(r, resource)) {
         let dpop = match jcf.dpop() {
-            binding::Dpop::Off => None,
-            binding::Dpop::On => Some(Dpop { required: false }),
-            binding::Dpop::Required => Some(Dpop { required: true }),
+            bearer::Dpop::Off => None,
+            bearer::Dpop::On => Some(Dpop { required: false }),
+            bearer::Dpop::Required => Some(Dpop { required: true }),
         };
         resources.push((resource.clone(), dpop));
     }

@@ -1,31 +1,78 @@
-//! Bearer mode: with `bearer_audience`, a request with `Authorization: Bearer` is admitted by a
-//! JWT access token of the provider (RFC 9068) instead of a session: signature by the
-//! provider's keys, `typ` `at+jwt`, `iss`, `aud`, `exp`. Verified tokens are kept in the
-//! worker's auth_jwt cache.
+//! Bearer mode: with `bearer_audience`, a request with `Authorization: Bearer` (or `DPoP`, with
+//! `bearer_dpop`) is admitted by a JWT access token of the provider (RFC 9068) instead of a
+//! session: signature by the provider's keys, `typ` `at+jwt`, `iss`, `aud`, `exp`; then what
+//! binds it to its sender and the scopes of `bearer_scope`, as `auth_jwt` checks them
+//! (`crate::bearer`). Verified tokens are kept in the worker's auth_jwt cache.
 
 use std::rc::Rc;
 
-use auth_core::jwt::{self, JwtError, Policy, Verified};
-use ngx::ffi::{ngx_http_request_t, NGX_LOG_INFO};
+use auth_core::jwt::{self, scope, JwtError, Policy, Verified};
+use ngx::ffi::{
+    ngx_http_request_t, ngx_int_t, NGX_HTTP_FORBIDDEN, NGX_HTTP_UNAUTHORIZED, NGX_LOG_INFO,
+};
 use serde_json::Value;
 
 use super::exchange::LEEWAY;
 use super::provider::{Provider, Ready};
+use crate::bearer::{Binding, Challenge, Scheme};
 use crate::cache::TokenCache;
 use crate::part::MainPart;
 use crate::request;
 use crate::text::str_bytes;
 
-/// The token of `Authorization: Bearer <token>`, if the request has one.
-pub fn token(r: &ngx_http_request_t) -> Option<Vec<u8>> {
-    // SAFETY: a non-null header points to an element of the request's header list.
-    let header = unsafe { r.headers_in.authorization.as_ref() }?;
-    let value = str_bytes(&header.value);
-    let space = value.iter().position(|&c| c == b' ')?;
-    if !value[..space].eq_ignore_ascii_case(b"bearer") {
-        return None;
+/// The token of `Authorization: Bearer <token>` (or `DPoP <token>` where the provider takes
+/// DPoP), if the request has one, and how it came.
+pub fn token(r: &ngx_http_request_t, provider: &Provider) -> Option<(Vec<u8>, Scheme)> {
+    let (token, scheme) = crate::bearer::presented(r, provider.settings.bearer_dpop);
+    let token = str_bytes(&token);
+    (!token.is_empty()).then(|| (token.to_vec(), scheme))
+}
+
+/// Checks what binds a verified token to its sender, and the scopes it must grant.
+pub fn admit(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    verified: &Verified,
+    scheme: Scheme,
+    token: &[u8],
+    now: i64,
+) -> Result<(), JwtError> {
+    let s = &provider.settings;
+    let binding = Binding {
+        dpop: s.bearer_dpop,
+        window: Binding::DEFAULT_WINDOW,
+        replays: s.bearer_replays,
+        mtls: None,
+    };
+    crate::bearer::check(r, &binding, verified, scheme, token, now)?;
+    let lacking = scope::missing(&s.bearer_scopes, verified.claims()).join(" ");
+    if !lacking.is_empty() {
+        return Err(JwtError::InsufficientScope(lacking));
     }
-    Some(value[space..].trim_ascii().to_vec())
+    Ok(())
+}
+
+/// Refuses the request: 401, or 403 for a scope, with the provider's challenges.
+pub fn refuse(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    scheme: Scheme,
+    err: &JwtError,
+) -> ngx_int_t {
+    let s = &provider.settings;
+    let (error, status) = match err {
+        JwtError::InsufficientScope(_) => (Some("insufficient_scope"), NGX_HTTP_FORBIDDEN),
+        err => (crate::bearer::error_of(err), NGX_HTTP_UNAUTHORIZED),
+    };
+    let c = Challenge {
+        realm: provider.name.as_bytes(),
+        scheme,
+        error,
+        scope: &s.bearer_scopes,
+        resource_metadata: None,
+        dpop: s.bearer_dpop,
+    };
+    crate::bearer::challenge(r, &c, status)
 }
 
 pub fn verify(

@@ -24,10 +24,12 @@ use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
 use super::sessions::{self, set_cookie, SaveError};
 use super::{Found, OidcConf, OidcCtx, OidcMain, OidcSrv};
+use crate::bearer::Scheme;
 use crate::net;
 use crate::part::{LocPart, MainPart, RequestPart, SrvPart};
 use crate::request::{self, quoted};
 use crate::text::str_bytes;
+use auth_core::jwt::JwtError;
 
 /// Logins in progress kept at once, per browser.
 const MAX_PENDING_LOGINS: usize = 4;
@@ -68,8 +70,8 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
 
     let now = request::now();
     if !s.bearer_audiences.is_empty() {
-        if let Some(token) = bearer::token(r) {
-            return admit_bearer(r, &provider, &token, now);
+        if let Some((token, scheme)) = bearer::token(r, &provider) {
+            return admit_bearer(r, &provider, &token, scheme, now);
         }
     }
     let header = cookies(r);
@@ -174,13 +176,17 @@ fn admit_bearer(
     r: &mut ngx_http_request_t,
     provider: &Rc<Provider>,
     token: &[u8],
+    scheme: Scheme,
     now: i64,
 ) -> ngx_int_t {
     let ready = match ready(r, provider) {
         Ok(ready) => ready,
         Err(rc) => return rc,
     };
-    match bearer::verify(r, provider, &ready, token, now) {
+    let verified = bearer::verify(r, provider, &ready, token, now).and_then(|verified| {
+        bearer::admit(r, provider, &verified, scheme, token, now).map(|()| verified)
+    });
+    match verified {
         Ok(verified) => {
             set_ctx(r, |c| {
                 c.bearer = Some(verified);
@@ -193,11 +199,12 @@ fn admit_bearer(
         }
         Err(err) => {
             bearer::log_refusal(r, &err);
-            set_ctx(r, |c| c.error = Some("bad_token"));
-            let mut value = b"Bearer realm=".to_vec();
-            quoted(provider.name.as_bytes(), &mut value);
-            value.extend_from_slice(b", error=\"invalid_token\"");
-            request::challenge(r, &value, NGX_HTTP_UNAUTHORIZED)
+            let code = match err {
+                JwtError::InsufficientScope(_) => "insufficient_scope",
+                _ => "bad_token",
+            };
+            set_ctx(r, |c| c.error = Some(code));
+            bearer::refuse(r, provider, scheme, &err)
         }
     }
 }

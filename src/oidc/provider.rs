@@ -9,6 +9,7 @@ use core::time::Duration;
 use std::rc::Rc;
 
 use auth_core::http::Url;
+use auth_core::jwt::scope::is_scope_token;
 use auth_core::key_url::{Schedule, DEFAULT_COOLDOWN};
 use auth_core::keys::Key;
 use auth_core::oidc::metadata::check_issuer;
@@ -22,7 +23,9 @@ use ngx::ffi::{
 
 use super::store::Store;
 use super::{OidcCtx, OidcMain};
+use crate::bearer::Dpop;
 use crate::directive::{self, args, parse_seconds, position, readable_path};
+use crate::dpop::Replays;
 use crate::key_source::{self, Check, Fetched, KeySource, KeySources, UrlKeys};
 use crate::log::Sink;
 use crate::net::client::Reach;
@@ -61,6 +64,11 @@ pub struct Settings {
     pub frontchannel_logout_uri: Option<String>,
     /// `bearer_audience`: with any, `Authorization: Bearer` access tokens for them admit.
     pub bearer_audiences: Vec<String>,
+    /// `bearer_scope`: every one must be granted to an access token.
+    pub bearer_scopes: Vec<String>,
+    /// `bearer_dpop`, and the proofs seen when it is not off.
+    pub bearer_dpop: Dpop,
+    pub bearer_replays: Option<Replays>,
     pub post_logout_uri: Option<String>,
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
@@ -94,6 +102,9 @@ impl Default for Settings {
             backchannel_logout_uri: None,
             frontchannel_logout_uri: None,
             bearer_audiences: Vec::new(),
+            bearer_scopes: Vec::new(),
+            bearer_dpop: Dpop::Off,
+            bearer_replays: None,
             post_logout_uri: None,
             logout_token_hint: false,
             pkce: None,
@@ -343,6 +354,25 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             }
             for value in values {
                 s.bearer_audiences.push(text(value)?.to_owned());
+            }
+        }
+        b"bearer_scope" => {
+            let scopes = values
+                .iter()
+                .map(|v| text(v).map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()?;
+            if scopes.is_empty() {
+                return Err("takes at least one scope".into());
+            }
+            if let Some(bad) = scopes.iter().find(|s| !is_scope_token(s)) {
+                return Err(format!("invalid scope \"{}\"", bad.escape_default()));
+            }
+            s.bearer_scopes = scopes;
+        }
+        b"bearer_dpop" => {
+            s.bearer_dpop = Dpop::parse(one()?.as_bytes())?;
+            if s.bearer_dpop != Dpop::Off {
+                s.bearer_replays = Some(Replays::add(cf).ok_or("cannot add the DPoP zone")?);
             }
         }
         b"post_logout_uri" => {

@@ -114,8 +114,11 @@ pub fn remote_user(r: &ngx_http_request_t) -> Option<Vec<u8>> {
     }
 }
 
+/// The access token that admitted the request, as `Bearer` or `DPoP`.
 fn bearer_token(r: &ngx_http_request_t) -> Option<String> {
-    String::from_utf8(super::bearer::token(r)?).ok()
+    let (token, _) = crate::bearer::presented(r, crate::bearer::Dpop::On);
+    let token = crate::text::str_bytes(&token);
+    (!token.is_empty()).then(|| String::from_utf8(token.to_vec()).ok())?
 }
 
 /// Registers the variables; called from preconfiguration.
