@@ -134,8 +134,27 @@ impl Store {
     /// place per `BYTES_PER_PLACE` bytes; an error when another directive uses the name.
     pub fn add<const BYTES_PER_PLACE: usize>(
         cf: &mut ngx_conf_t,
+        name: ngx_str_t,
+        size: usize,
+    ) -> Result<Store, String> {
+        Self::declare::<BYTES_PER_PLACE>(cf, name, size, false)
+    }
+
+    /// The zone `name` of the module's own, which several parts of the configuration may
+    /// declare alike and share.
+    pub fn shared<const BYTES_PER_PLACE: usize>(
+        cf: &mut ngx_conf_t,
+        name: ngx_str_t,
+        size: usize,
+    ) -> Result<Store, String> {
+        Self::declare::<BYTES_PER_PLACE>(cf, name, size, true)
+    }
+
+    fn declare<const BYTES_PER_PLACE: usize>(
+        cf: &mut ngx_conf_t,
         mut name: ngx_str_t,
         size: usize,
+        shared: bool,
     ) -> Result<Store, String> {
         let shown = String::from_utf8_lossy(crate::text::str_bytes(&name)).into_owned();
         let zone = shm::add(cf, &mut name, size, None);
@@ -144,6 +163,9 @@ impl Store {
         }
         // SAFETY: the zone was just added; nginx calls init when it is mapped.
         unsafe {
+            if shared && (*zone).data == zone.cast() {
+                return Ok(Store { name: shown, zone });
+            }
             if !(*zone).data.is_null() {
                 return Err(format!(
                     "zone \"{shown}\" is already used by another directive"

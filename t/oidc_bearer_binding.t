@@ -129,3 +129,47 @@ qr/\[emerg\] .*"bearer_dpop": invalid value "always"; it must be "off", "on" or 
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"bearer_scope": invalid scope "read \\"all\\"" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 6: bearer_introspection: an opaque access token of the provider admits, asked about at its introspection endpoint
+--- http_config eval
+TestOp::http_config(<<'_EOC_');
+        bearer_audience https://api.test/;
+        bearer_introspection on;
+        bearer_scope openid;
+_EOC_
+--- config
+    auth_oidc idp;
+    add_header X-User $oidc_claim_sub always;
+    add_header X-Error $oidc_error always;
+    location /app/ {
+        add_header X-Access-Token $oidc_access_token;
+    }
+    location /api/ {
+    }
+--- user_files
+>>> app/index.html
+app
+>>> api/index.html
+api
+--- init
+my ($cookie) = TestOp::login('/app/', 'alice');
+my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"),
+    TestOp::quote("http://127.0.0.1:$TestOp::RpPort/app/index.html"));
+my $token = TestOp::header($h, 'X-Access-Token');
+Test::More::unlike($token, qr/\./, 'the session holds an opaque access token');
+($s, $h) = TestOp::http('-H', TestOp::quote("Authorization: Bearer $token"),
+    TestOp::quote("http://127.0.0.1:$TestOp::RpPort/api/index.html"));
+Test::More::is($s, 200, 'it admits as a bearer token');
+Test::More::is(TestOp::header($h, 'X-User'), 'alice', 'with the answer\'s sub');
+--- request
+GET /api/index.html
+--- more_headers
+Authorization: Bearer no-such-token
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer realm="idp", error="invalid_token", scope="openid"
+X-Error: bad_token
+--- error_log
+auth_oidc: bearer token refused: the introspection endpoint says the token is not active

@@ -58,7 +58,7 @@ impl Zone {
     /// The zone `auth_rs_introspection`, which every user of introspection shares.
     pub fn add(cf: &mut ngx_conf_t) -> Result<Rc<Zone>, String> {
         let name: ngx_str_t = ngx_string!("auth_rs_introspection");
-        let store = Store::add::<BYTES_PER_PLACE>(cf, name, ZONE_SIZE)?;
+        let store = Store::shared::<BYTES_PER_PLACE>(cf, name, ZONE_SIZE)?;
         Ok(Rc::new(Zone {
             store,
             waiters: Waiters::default(),

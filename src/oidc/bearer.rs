@@ -14,9 +14,11 @@ use serde_json::Value;
 
 use super::exchange::LEEWAY;
 use super::provider::{Provider, Ready};
+use super::OidcCtx;
+use crate::bearer::introspection::{self, Ask, Outcome};
 use crate::bearer::{Binding, Challenge, Scheme};
 use crate::cache::TokenCache;
-use crate::part::MainPart;
+use crate::part::{MainPart, RequestPart};
 use crate::request;
 use crate::text::str_bytes;
 
@@ -75,6 +77,68 @@ pub fn refuse(
     crate::bearer::challenge(r, &c, status)
 }
 
+/// What the provider's access tokens must satisfy.
+fn policy(provider: &Provider, ready: &Ready) -> Policy {
+    let s = &provider.settings;
+    Policy {
+        algorithms: ready.metadata.id_token_algorithms.clone(),
+        issuers: vec![s.issuer.clone()],
+        audiences: s.bearer_audiences.clone(),
+        resource: None,
+        leeway: LEEWAY,
+        require_exp: true,
+    }
+}
+
+/// Whether `token` goes to the provider's introspection endpoint: it is not a JWS, and
+/// `bearer_introspection` is on.
+pub fn introspects(provider: &Provider, token: &[u8]) -> bool {
+    provider.introspector.is_some() && !jwt::looks_like_jws(token)
+}
+
+/// An opaque access token, asked about at the provider's introspection endpoint.
+pub fn introspect(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    ready: &Ready,
+    token: &[u8],
+    now: i64,
+) -> Outcome {
+    let (Some(intro), Some(zone)) = (
+        &provider.introspector,
+        &provider.settings.bearer_introspection,
+    ) else {
+        return Outcome::Unavailable("no introspection".into());
+    };
+    let Some(endpoint) = ready.metadata.introspection_endpoint.clone() else {
+        return Outcome::Unavailable(
+            "the provider's metadata has no introspection_endpoint".into(),
+        );
+    };
+    let Some(reach) = provider.reach() else {
+        return Outcome::Unavailable("no TLS context".into());
+    };
+    let Some(waits) = OidcCtx::of_or_create(r).map(|ctx| ctx.introspection_waits.get()) else {
+        return Outcome::Unavailable("out of memory".into());
+    };
+    let policy = policy(provider, ready);
+    let ask = Ask {
+        intro,
+        endpoint,
+        reach,
+        policy: &policy,
+        user: core::ptr::from_ref(provider) as usize,
+        waits,
+    };
+    let outcome = introspection::introspect(r, zone, ask, token, now);
+    if matches!(outcome, Outcome::Wait) {
+        if let Some(ctx) = OidcCtx::of(r) {
+            ctx.introspection_waits.set(waits + 1);
+        }
+    }
+    outcome
+}
+
 pub fn verify(
     r: &ngx_http_request_t,
     provider: &Provider,
@@ -82,7 +146,6 @@ pub fn verify(
     token: &[u8],
     now: i64,
 ) -> Result<Rc<Verified>, JwtError> {
-    let s = &provider.settings;
     let cache = TokenCache::of(r);
     // Keys of another fetch are another generation: a withdrawn key admits nothing from here.
     let generation = ready.generation.to_le_bytes();
@@ -99,15 +162,7 @@ pub fn verify(
             return Ok(verified);
         }
     }
-    let policy = Policy {
-        algorithms: ready.metadata.id_token_algorithms.clone(),
-        issuers: vec![s.issuer.clone()],
-        audiences: s.bearer_audiences.clone(),
-        resource: None,
-        leeway: LEEWAY,
-        require_exp: true,
-    };
-    let verified = jwt::verify(token, &ready.keys, &policy, now)?;
+    let verified = jwt::verify(token, &ready.keys, &policy(provider, ready), now)?;
     // RFC 9068, 4: an ID token, or any other JWT of the provider, is not an access token.
     let typ = verified.header().get("typ").and_then(Value::as_str);
     if !typ.is_some_and(|t| {

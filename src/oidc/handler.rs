@@ -12,7 +12,7 @@ use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_GATEWAY, NGX_HTTP_GATEWAY_TIME_OUT, NGX_HTTP_GET,
     NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_MOVED_TEMPORARILY,
-    NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
+    NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
 use super::backchannel;
@@ -24,6 +24,7 @@ use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
 use super::sessions::{self, set_cookie, SaveError};
 use super::{Found, OidcConf, OidcCtx, OidcMain, OidcSrv};
+use crate::bearer::introspection::Outcome;
 use crate::bearer::Scheme;
 use crate::net;
 use crate::part::{LocPart, MainPart, RequestPart, SrvPart};
@@ -183,7 +184,24 @@ fn admit_bearer(
         Ok(ready) => ready,
         Err(rc) => return rc,
     };
-    let verified = bearer::verify(r, provider, &ready, token, now).and_then(|verified| {
+    let verified = if bearer::introspects(provider, token) {
+        match bearer::introspect(r, provider, &ready, token, now) {
+            Outcome::Done(verified) => verified,
+            Outcome::Wait => return Status::NGX_AGAIN.into(),
+            Outcome::Unavailable(why) => {
+                request::log(r).error(
+                    NGX_LOG_ERR,
+                    0,
+                    format_args!("auth_oidc: the token cannot be introspected: {why}"),
+                );
+                set_ctx(r, |c| c.error = Some("provider_unavailable"));
+                return NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t;
+            }
+        }
+    } else {
+        bearer::verify(r, provider, &ready, token, now)
+    };
+    let verified = verified.and_then(|verified| {
         bearer::admit(r, provider, &verified, scheme, token, now).map(|()| verified)
     });
     match verified {

@@ -120,6 +120,8 @@ pub struct OidcCtx {
     polls: Cell<u16>,
     /// The body of a back-channel logout request is in.
     body_read: Cell<bool>,
+    /// How often it waited for an introspection of a bearer token.
+    introspection_waits: Cell<u32>,
 }
 
 /// What auth_oidc found for a request.

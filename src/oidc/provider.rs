@@ -23,6 +23,7 @@ use ngx::ffi::{
 
 use super::store::Store;
 use super::{OidcCtx, OidcMain};
+use crate::bearer::introspection::{Introspector, Zone};
 use crate::bearer::Dpop;
 use crate::directive::{self, args, parse_seconds, position, readable_path};
 use crate::dpop::Replays;
@@ -40,6 +41,9 @@ const MAX_BODY: usize = 256 * 1024;
 const REFRESH: u64 = 60 * 60;
 /// Waits allowed per request.
 const MAX_WAITS: u8 = 8;
+/// Seconds an introspection's answer is kept, in bearer mode.
+const INTROSPECTION_CACHE: u64 = 60;
+
 /// Sessions kept opened per worker and provider.
 const OPENED: NonZeroUsize = NonZeroUsize::new(512).unwrap();
 
@@ -69,6 +73,8 @@ pub struct Settings {
     /// `bearer_dpop`, and the proofs seen when it is not off.
     pub bearer_dpop: Dpop,
     pub bearer_replays: Option<Replays>,
+    /// `bearer_introspection on`: the zone of the answers.
+    pub bearer_introspection: Option<Rc<Zone>>,
     pub post_logout_uri: Option<String>,
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
@@ -105,6 +111,7 @@ impl Default for Settings {
             bearer_scopes: Vec::new(),
             bearer_dpop: Dpop::Off,
             bearer_replays: None,
+            bearer_introspection: None,
             post_logout_uri: None,
             logout_token_hint: false,
             pkce: None,
@@ -159,6 +166,8 @@ pub struct Provider {
     /// `config_url`, by default the issuer's well-known metadata.
     config_url: Url,
     pub settings: Settings,
+    /// With `bearer_introspection on`: how opaque access tokens are asked about.
+    pub introspector: Option<Rc<Introspector>>,
     reach: Cell<Option<Reach>>,
     /// Where the metadata and keys come from: `config_url`, fetched once per nginx.
     source: RefCell<Option<Rc<KeySource>>>,
@@ -238,9 +247,19 @@ pub fn set_oidc_provider(
             }
         }
     };
+    let introspector = settings.bearer_introspection.is_some().then(|| {
+        Rc::new(Introspector {
+            who: format!("auth_oidc: provider \"{name}\""),
+            client_id: Some(settings.client_id.clone()),
+            client_secret: settings.client_secret.clone(),
+            cache: INTROSPECTION_CACHE,
+            timeout: settings.timeout,
+        })
+    });
     main.providers.borrow_mut().push(Rc::new(Provider {
         name,
         config_url,
+        introspector,
         settings: *settings,
         reach: Cell::new(None),
         source: RefCell::new(None),
@@ -368,6 +387,13 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
                 return Err(format!("invalid scope \"{}\"", bad.escape_default()));
             }
             s.bearer_scopes = scopes;
+        }
+        b"bearer_introspection" => {
+            s.bearer_introspection = if directive::flag(one()?.as_bytes())? {
+                Some(Zone::add(cf)?)
+            } else {
+                None
+            };
         }
         b"bearer_dpop" => {
             s.bearer_dpop = Dpop::parse(one()?.as_bytes())?;

@@ -45,6 +45,8 @@ pub struct Metadata {
     pub jwks_uri: Url,
     pub userinfo_endpoint: Option<Url>,
     pub end_session_endpoint: Option<Url>,
+    /// RFC 8414 / RFC 7662: where opaque access tokens are checked.
+    pub introspection_endpoint: Option<Url>,
     /// `code_challenge_methods_supported` lists `S256`.
     pub pkce_s256: bool,
     /// `token_endpoint_auth_methods_supported`; the default of the specification when absent.
@@ -111,6 +113,7 @@ impl Metadata {
             jwks_uri: required("jwks_uri")?,
             userinfo_endpoint: url("userinfo_endpoint")?,
             end_session_endpoint: url("end_session_endpoint")?,
+            introspection_endpoint: url("introspection_endpoint")?,
             pkce_s256: strings(&doc, "code_challenge_methods_supported")
                 .is_some_and(|m| m.contains(&"S256")),
             auth_methods: strings(&doc, "token_endpoint_auth_methods_supported").map_or_else(
