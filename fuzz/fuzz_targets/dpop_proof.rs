@@ -2,7 +2,9 @@
 //! form, header, key and claims, `htu` comparison, certificate thumbprints.
 #![no_main]
 
-use auth_core::dpop::{check, same_uri, Request, DEFAULT_WINDOW};
+use core::num::NonZeroUsize;
+
+use auth_core::dpop::{check, same_uri, ProofKeys, Request, DEFAULT_WINDOW};
 use auth_core::mtls::certificate_thumbprint;
 use libfuzzer_sys::fuzz_target;
 
@@ -14,7 +16,13 @@ fuzz_target!(|data: &[u8]| {
         uri: "https://api.test/mcp",
         token: b"eyJhbGciOiJIUzI1NiJ9.e30.c2ln",
     };
-    if let Ok(proof) = check(data, &request, DEFAULT_WINDOW, NOW) {
+    let mut keys = ProofKeys::new(NonZeroUsize::MIN);
+    let cached = check(data, &request, DEFAULT_WINDOW, NOW, Some(&mut keys));
+    assert_eq!(
+        cached.is_ok(),
+        check(data, &request, DEFAULT_WINDOW, NOW, Some(&mut keys)).is_ok()
+    );
+    if let Ok(proof) = check(data, &request, DEFAULT_WINDOW, NOW, None) {
         assert!(!proof.jti.is_empty());
         assert!((proof.iat - NOW).unsigned_abs() <= DEFAULT_WINDOW + 1);
         let _ = proof.replay_id();

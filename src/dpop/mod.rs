@@ -1,9 +1,11 @@
 //! DPoP proofs (RFC 9449) at the request: the `DPoP` header, the URI the proof must name, and
 //! the proofs seen, in a shared zone, so that a proof is used once across workers.
 
+use core::cell::RefCell;
 use core::mem;
+use core::num::NonZeroUsize;
 
-use auth_core::dpop::{self, DpopError, Proof, Request};
+use auth_core::dpop::{self, DpopError, Proof, ProofKeys, Request};
 use ngx::ffi::{
     ngx_conf_t, ngx_http_request_t, ngx_shm_zone_t, ngx_shmtx_lock, ngx_shmtx_unlock, ngx_str_t,
 };
@@ -13,6 +15,12 @@ use crate::headers::{origin, request_headers};
 use crate::marks::{self, Mark};
 use crate::shm;
 use crate::text::str_bytes;
+
+thread_local! {
+    /// The proof keys this worker parsed lately.
+    static KEYS: RefCell<ProofKeys> = RefCell::new(ProofKeys::new(PROOF_KEYS));
+}
+const PROOF_KEYS: NonZeroUsize = NonZeroUsize::new(1024).unwrap();
 
 /// Proofs remembered at once: at a thousand requests a second, two minutes of them.
 const MARKS: usize = 131_072;
@@ -85,7 +93,9 @@ pub fn check(
         uri: &uri,
         token,
     };
-    let proof = dpop::check(str_bytes(&header), &request, window, now)?;
+    let proof = KEYS.with_borrow_mut(|keys| {
+        dpop::check(str_bytes(&header), &request, window, now, Some(keys))
+    })?;
     if proof.jkt != jkt {
         return Err(DpopError::KeyMismatch);
     }

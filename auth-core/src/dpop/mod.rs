@@ -4,16 +4,20 @@
 
 mod error;
 
+use core::num::NonZeroUsize;
+use std::rc::Rc;
+
 use aws_lc_rs::digest::{digest, SHA256};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use lru::LruCache;
 use serde_json::{Map, Value};
 
 pub use error::DpopError;
 
 use crate::http::Url;
 use crate::jose::{parse_object, Alg};
-use crate::keys::{public_jwk, thumbprint};
+use crate::keys::{public_jwk, thumbprint, Key};
 use crate::shown::printable;
 
 /// Longer proofs are refused before any decoding: an RSA-4096 key and its signature fit.
@@ -74,9 +78,45 @@ pub fn algorithm_names() -> String {
     ALGORITHMS.map(Alg::name).join(" ")
 }
 
+/// The proof keys a worker parsed lately, by their JWK as the proofs carry it: a client signs
+/// every proof with the same key, which is parsed (and its point or modulus checked) once.
+pub struct ProofKeys(LruCache<String, Rc<(Key, String)>>);
+
+impl ProofKeys {
+    pub fn new(max: NonZeroUsize) -> Self {
+        ProofKeys(LruCache::new(max))
+    }
+
+    /// The key of `jwk` and its thumbprint, parsed now or found.
+    fn get(&mut self, jwk: &Map<String, Value>) -> Result<Rc<(Key, String)>, DpopError> {
+        // The whole JWK, members in order: another member (an `alg`, a private one) is another
+        // entry, checked on its own.
+        let id = Value::Object(jwk.clone()).to_string();
+        if let Some(known) = self.0.get(&id) {
+            return Ok(known.clone());
+        }
+        let parsed = Rc::new(parse_key(jwk)?);
+        self.0.put(id, parsed.clone());
+        Ok(parsed)
+    }
+}
+
+fn parse_key(jwk: &Map<String, Value>) -> Result<(Key, String), DpopError> {
+    let key = public_jwk(jwk).map_err(DpopError::BadKey)?;
+    let jkt = thumbprint(jwk).ok_or(DpopError::BadKey("no thumbprint".into()))?;
+    Ok((key, jkt))
+}
+
 /// Checks a proof for `request` (RFC 9449, 4.3): its form, type and algorithm, its key and
-/// signature, then `htm`, `htu`, `iat` within `window` seconds of `now`, and `ath`.
-pub fn check(proof: &[u8], request: &Request, window: u64, now: i64) -> Result<Proof, DpopError> {
+/// signature, then `htm`, `htu`, `iat` within `window` seconds of `now`, and `ath`. Keys are
+/// taken from `keys` when it has them.
+pub fn check(
+    proof: &[u8],
+    request: &Request,
+    window: u64,
+    now: i64,
+    keys: Option<&mut ProofKeys>,
+) -> Result<Proof, DpopError> {
     if proof.is_empty() {
         return Err(DpopError::Missing);
     }
@@ -115,7 +155,11 @@ pub fn check(proof: &[u8], request: &Request, window: u64, now: i64) -> Result<P
     let Some(Value::Object(jwk)) = header.get("jwk") else {
         return Err(DpopError::Malformed("header has no jwk object"));
     };
-    let key = public_jwk(jwk).map_err(DpopError::BadKey)?;
+    let parsed = match keys {
+        Some(keys) => keys.get(jwk)?,
+        None => Rc::new(parse_key(jwk)?),
+    };
+    let (key, jkt) = &*parsed;
     if !key.fits(alg) {
         return Err(DpopError::BadKey(format!(
             "does not fit the algorithm {}",
@@ -127,7 +171,6 @@ pub fn check(proof: &[u8], request: &Request, window: u64, now: i64) -> Result<P
     if !key.verify(alg, message, &signature) {
         return Err(DpopError::BadSignature);
     }
-    let jkt = thumbprint(jwk).ok_or(DpopError::BadKey("no thumbprint".into()))?;
 
     let claims = parse_object(&decode(payload_b64, "payload is not base64url")?)
         .ok_or(DpopError::Malformed("payload is not a JSON object"))?;
@@ -155,7 +198,7 @@ pub fn check(proof: &[u8], request: &Request, window: u64, now: i64) -> Result<P
     }
 
     Ok(Proof {
-        jkt,
+        jkt: jkt.clone(),
         jti: jti.to_owned(),
         iat: iat as i64,
     })

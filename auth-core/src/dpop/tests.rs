@@ -103,7 +103,7 @@ fn request() -> Request<'static> {
 }
 
 fn checked(proof: &[u8]) -> Result<Proof, DpopError> {
-    check(proof, &request(), DEFAULT_WINDOW, NOW)
+    check(proof, &request(), DEFAULT_WINDOW, NOW, None)
 }
 
 #[test]
@@ -123,19 +123,25 @@ fn the_request_must_be_the_proofs() {
     let mut other = request();
     other.method = b"GET";
     assert_eq!(
-        check(&proof, &other, 60, NOW).unwrap_err(),
+        check(&proof, &other, 60, NOW, None).unwrap_err(),
         DpopError::Method
     );
     let mut other = request();
     other.uri = "https://mcp.example/other";
-    assert_eq!(check(&proof, &other, 60, NOW).unwrap_err(), DpopError::Uri);
+    assert_eq!(
+        check(&proof, &other, 60, NOW, None).unwrap_err(),
+        DpopError::Uri
+    );
     let mut other = request();
     other.uri = "http://mcp.example/mcp";
-    assert_eq!(check(&proof, &other, 60, NOW).unwrap_err(), DpopError::Uri);
+    assert_eq!(
+        check(&proof, &other, 60, NOW, None).unwrap_err(),
+        DpopError::Uri
+    );
     let mut other = request();
     other.token = b"another.token.here";
     assert_eq!(
-        check(&proof, &other, 60, NOW).unwrap_err(),
+        check(&proof, &other, 60, NOW, None).unwrap_err(),
         DpopError::TokenHash
     );
 }
@@ -144,14 +150,14 @@ fn the_request_must_be_the_proofs() {
 fn iat_must_be_within_the_window() {
     let signer = Signer::ec();
     let proof = signer.proof();
-    assert!(check(&proof, &request(), 60, NOW + 60).is_ok());
-    assert!(check(&proof, &request(), 60, NOW - 60).is_ok());
+    assert!(check(&proof, &request(), 60, NOW + 60, None).is_ok());
+    assert!(check(&proof, &request(), 60, NOW - 60, None).is_ok());
     assert_eq!(
-        check(&proof, &request(), 60, NOW + 61).unwrap_err(),
+        check(&proof, &request(), 60, NOW + 61, None).unwrap_err(),
         DpopError::Stale
     );
     assert_eq!(
-        check(&proof, &request(), 60, NOW - 61).unwrap_err(),
+        check(&proof, &request(), 60, NOW - 61, None).unwrap_err(),
         DpopError::Stale
     );
 }
@@ -274,4 +280,37 @@ fn bound_keys() {
     assert_eq!(bound_key(&claims(br#"{"cnf":{"jkt":1}}"#)), Some(Err(())));
     assert_eq!(bound_key(&claims(br#"{"cnf":{"x5t#S256":"abc"}}"#)), None);
     assert_eq!(bound_key(&claims(br#"{}"#)), None);
+}
+
+#[test]
+fn known_keys_are_taken_from_the_cache_and_only_for_the_same_jwk() {
+    let signer = Signer::ec();
+    let mut keys = ProofKeys::new(NonZeroUsize::new(4).unwrap());
+    for _ in 0..3 {
+        let proof = check(
+            &signer.proof(),
+            &request(),
+            DEFAULT_WINDOW,
+            NOW,
+            Some(&mut keys),
+        );
+        assert_eq!(proof.unwrap().jkt, signer.jkt());
+    }
+    assert_eq!(keys.0.len(), 1);
+    // The same key with a private member is another JWK, and refused, cache or not.
+    let mut header = signer.header();
+    header["jwk"]["d"] = json!("c2VjcmV0");
+    let proof = signer.proof_with(header, signer.claims());
+    assert!(matches!(
+        check(&proof, &request(), DEFAULT_WINDOW, NOW, Some(&mut keys)),
+        Err(DpopError::BadKey(_))
+    ));
+    // Another key's signature under a cached key's JWK does not verify.
+    let mut header = signer.header();
+    header["jwk"] = Signer::ec().jwk();
+    let proof = signer.proof_with(header, signer.claims());
+    assert_eq!(
+        check(&proof, &request(), DEFAULT_WINDOW, NOW, Some(&mut keys)).unwrap_err(),
+        DpopError::BadSignature
+    );
 }
