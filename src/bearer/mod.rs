@@ -117,6 +117,16 @@ pub fn check(
     token: &[u8],
     now: i64,
 ) -> Result<(), JwtError> {
+    // A token without `cnf` is bound to nothing: its claims need not be read.
+    if !verified.confirmed {
+        return match scheme {
+            Scheme::Dpop => Err(JwtError::Binding("a DPoP token that is not bound to a key")),
+            Scheme::Bearer if binding.dpop == Dpop::Required => {
+                Err(JwtError::Binding("a Bearer token where DPoP is required"))
+            }
+            Scheme::Bearer => Ok(()),
+        };
+    }
     let claims = verified.claims();
     match (scheme, bound_key(claims)) {
         (Scheme::Dpop, Some(Ok(jkt))) => {

@@ -98,8 +98,9 @@ pub fn accept(claims: &[u8], policy: &Policy, now: i64) -> Result<Verified, JwtE
         policy.resource = None;
     }
     let exp = check_claims(&view, &policy, now)?;
+    let confirmed = view.cnf.is_some();
     drop(view);
-    Ok(Verified::new(None, exp, b"{}", claims))
+    Ok(Verified::new(None, exp, confirmed, b"{}", claims))
 }
 
 #[cfg(test)]
@@ -188,6 +189,15 @@ mod tests {
         assert_eq!(verified.exp, Some(1_800_000_100.0));
         assert_eq!(verified.alg, None);
         assert_eq!(verified.claim("scope"), Some(&Value::from("a b")));
+
+        // Whether it may be bound to its sender, however the member's name is written.
+        assert!(!verified.confirmed);
+        for bound in [
+            &br#"{"active":true,"cnf":{"jkt":"a"}}"#[..],
+            br#"{"active":true,"c\u006ef":{}}"#,
+        ] {
+            assert!(accept(bound, &policy(), NOW).unwrap().confirmed);
+        }
 
         // Without iss, aud or exp: nothing to check them against.
         assert!(accept(br#"{"active":true}"#, &policy(), NOW).is_ok());

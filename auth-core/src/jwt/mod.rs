@@ -50,6 +50,9 @@ pub struct Verified {
     pub alg: Option<Alg>,
     /// The `exp` claim, when there is one.
     pub exp: Option<f64>,
+    /// The claims have `cnf`: the token may be bound to its sender (RFC 7800), which only
+    /// then needs its claims read.
+    pub confirmed: bool,
     /// The decoded header, then the decoded payload: one allocation, made once the token has
     /// passed every check.
     parts: Vec<u8>,
@@ -63,6 +66,7 @@ impl Verified {
     pub(crate) fn new(
         alg: Option<Alg>,
         exp: Option<f64>,
+        confirmed: bool,
         header_json: &[u8],
         payload: &[u8],
     ) -> Self {
@@ -72,6 +76,7 @@ impl Verified {
         Verified {
             alg,
             exp,
+            confirmed,
             parts,
             payload_at: header_json.len(),
             header: OnceCell::new(),
@@ -245,9 +250,16 @@ pub fn verify(token: &[u8], keys: &[Key], policy: &Policy, now: i64) -> Result<V
     let claims =
         view::claims(payload).ok_or(JwtError::Malformed("payload is not a JSON object"))?;
     let exp = check_claims(&claims, policy, now)?;
+    let confirmed = claims.cnf.is_some();
     drop(claims);
 
-    Ok(Verified::new(Some(alg), exp, header_json, payload))
+    Ok(Verified::new(
+        Some(alg),
+        exp,
+        confirmed,
+        header_json,
+        payload,
+    ))
 }
 
 /// The keys that may verify a token of `alg` that names `kid`. A key without a kid (PEM, raw

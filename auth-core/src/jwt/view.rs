@@ -22,6 +22,8 @@ pub(super) struct Claims<'a> {
     pub nbf: Option<Field<'a>>,
     pub iss: Option<Field<'a>>,
     pub aud: Option<Field<'a>>,
+    /// Only whether it is there: a token with `cnf` may be bound to its sender.
+    pub cnf: Option<Field<'a>>,
 }
 
 /// A member's value, as far as the checks care.
@@ -77,6 +79,7 @@ impl<'a> Wanted<'a> for Claims<'a> {
             "nbf" => Some(&mut self.nbf),
             "iss" => Some(&mut self.iss),
             "aud" => Some(&mut self.aud),
+            "cnf" => Some(&mut self.cnf),
             _ => None,
         }
     }

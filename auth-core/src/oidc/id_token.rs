@@ -102,7 +102,7 @@ mod tests {
             .unwrap()
             .get("exp")
             .and_then(Value::as_f64);
-        Verified::new(Some(Alg::RS256), exp, b"{}", claims.as_bytes())
+        Verified::new(Some(Alg::RS256), exp, false, b"{}", claims.as_bytes())
     }
 
     const LOGIN: Expect = Expect::Login { nonce: "n-1" };
