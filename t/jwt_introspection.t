@@ -128,14 +128,6 @@ our $config = <<"_EOC_";
     }
 _EOC_
 
-# An opaque access token of alice's, from a login through /app/.
-sub token {
-    my ($cookie) = TestOp::login('/app/', 'alice');
-    my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"),
-        TestOp::quote("http://127.0.0.1:$TestOp::RpPort/app/index.html"));
-    return TestOp::header($h, 'X-Access-Token') // die "no access token ($s)";
-}
-
 # How many introspection requests a front of the provider passed on. A front logs a request
 # when it is done with the connection, which may be a moment after its answer was read: the
 # count is read until it is at least `$least`, for up to 5 seconds.
@@ -169,7 +161,7 @@ api
 >>> app/index.html
 app
 --- init
-my $token = ::token();
+my $token = TestOp::access_token('/app/', 'alice');
 my ($s, $h, $b) = ::api('api', $token);
 Test::More::is($s, 200, 'an active token admits');
 Test::More::is(TestOp::header($h, 'X-User'), 'alice', '$jwt_claim_sub is the answer\'s sub');
@@ -214,7 +206,7 @@ api
 >>> app/index.html
 app
 --- init
-my $token = ::token();
+my $token = TestOp::access_token('/app/', 'alice');
 my ($s, $h) = ::api('scoped', $token);
 Test::More::is($s, 200, 'a scope the token has');
 ($s, $h) = ::api('admin', $token);
@@ -241,7 +233,7 @@ api
 >>> app/index.html
 app
 --- init
-my $token = ::token();
+my $token = TestOp::access_token('/app/', 'alice');
 my ($s) = ::api('api', $token);
 Test::More::is($s, 200, 'admitted');
 ($s) = ::api('nocache', $token);
@@ -292,7 +284,7 @@ api
 >>> app/index.html
 app
 --- init
-my $token = ::token();
+my $token = TestOp::access_token('/app/', 'alice');
 my $url = "http://127.0.0.1:$TestOp::RpPort/slow/index.html";
 my $started = time;
 my @kids;

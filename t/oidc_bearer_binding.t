@@ -154,12 +154,9 @@ app
 >>> api/index.html
 api
 --- init
-my ($cookie) = TestOp::login('/app/', 'alice');
-my ($s, $h) = TestOp::http('-H', TestOp::quote("Cookie: $cookie"),
-    TestOp::quote("http://127.0.0.1:$TestOp::RpPort/app/index.html"));
-my $token = TestOp::header($h, 'X-Access-Token');
+my $token = TestOp::access_token('/app/', 'alice');
 Test::More::unlike($token, qr/\./, 'the session holds an opaque access token');
-($s, $h) = TestOp::http('-H', TestOp::quote("Authorization: Bearer $token"),
+my ($s, $h) = TestOp::http('-H', TestOp::quote("Authorization: Bearer $token"),
     TestOp::quote("http://127.0.0.1:$TestOp::RpPort/api/index.html"));
 Test::More::is($s, 200, 'it admits as a bearer token');
 Test::More::is(TestOp::header($h, 'X-User'), 'alice', 'with the answer\'s sub');

@@ -281,6 +281,15 @@ sub login {
     return (set_cookies($head), $st, header($head, 'Location'), $callback, $login_cookie);
 }
 
+# The access token of a login as $user through $path, a location that shows
+# $oidc_access_token in X-Access-Token.
+sub access_token {
+    my ($path, $user) = @_;
+    my ($cookie) = login($path, $user);
+    my ($st, $head) = http('-H', quote("Cookie: $cookie"), quote("http://127.0.0.1:$RpPort$path"));
+    return header($head, 'X-Access-Token') // die "TestOp: no access token at $path ($st)";
+}
+
 # Stops the provider, for tests of a provider that is down.
 sub stop {
     if ($Node && $$ == $Owner) {
