@@ -25,6 +25,52 @@ pub unsafe fn part<'a, T>(conf: *mut c_void, cmd: *mut ngx_command_t) -> &'a mut
     unsafe { &mut *conf.cast::<u8>().add((*cmd).offset).cast::<T>() }
 }
 
+/// What the directives of a block are read into, and how.
+struct Block<T> {
+    conf: *mut T,
+    each: fn(&mut ngx_conf_t, &mut T) -> Result<(), String>,
+}
+
+/// Reads the block of the directive being read (`name { ... }`): each directive in it goes to
+/// `each` with `conf`; the first that fails ends the reading with its file and line.
+pub fn block<T>(
+    cf: &mut ngx_conf_t,
+    conf: &mut T,
+    each: fn(&mut ngx_conf_t, &mut T) -> Result<(), String>,
+) -> *mut c_char {
+    let mut block = Block { conf, each };
+    let saved = *cf;
+    cf.handler = Some(block_directive::<T>);
+    cf.handler_conf = core::ptr::from_mut(&mut block).cast();
+    // SAFETY: cf is the live configuration; the block's directives go to block_directive with
+    // `block`, which outlives the call.
+    let rv = unsafe { ngx::ffi::ngx_conf_parse(cf, core::ptr::null_mut()) };
+    *cf = saved;
+    rv
+}
+
+/// One directive inside a block.
+unsafe extern "C" fn block_directive<T>(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes the live configuration and the handler_conf set by block().
+    let (cf, block) = unsafe { (&mut *cf, &mut *conf.cast::<Block<T>>()) };
+    // SAFETY: block.conf is the caller's, borrowed for the whole block.
+    let conf = unsafe { &mut *block.conf };
+    let result = crate::guard::catch(|| (block.each)(cf, conf))
+        .unwrap_or_else(|panic| Err(format!("internal error: {panic}")));
+    match result {
+        Ok(()) => NGX_CONF_OK,
+        Err(why) => {
+            let name = str_bytes(&args(cf)[0]).escape_ascii().to_string();
+            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{name}\": {why}"));
+            NGX_CONF_ERROR
+        }
+    }
+}
+
 /// The "is duplicate" answer of a directive given twice.
 pub const DUPLICATE: *mut c_char = c"is duplicate".as_ptr().cast_mut();
 
@@ -76,6 +122,16 @@ pub fn parse_seconds(value: &[u8]) -> Option<u64> {
     };
     // SAFETY: value points to value.len readable bytes; ngx_parse_time only reads them.
     u64::try_from(unsafe { ngx_parse_time(&mut value, 1) }).ok()
+}
+
+/// A time in nginx's syntax ("500ms", "1s"), in milliseconds.
+pub fn parse_msec(value: &[u8]) -> Option<u64> {
+    let mut value = ngx_str_t {
+        len: value.len(),
+        data: value.as_ptr().cast_mut(),
+    };
+    // SAFETY: as in parse_seconds.
+    u64::try_from(unsafe { ngx_parse_time(&mut value, 0) }).ok()
 }
 
 /// `on` or `off`, as nginx's flag directives take them.

@@ -26,6 +26,7 @@ mod log;
 mod marks;
 mod net;
 mod part;
+mod redis;
 mod remote_user;
 mod request;
 mod requirement;

@@ -35,6 +35,7 @@ use crate::log::Sink;
 use crate::net::ssl::SslContexts;
 use crate::oidc::{self, OidcConf, OidcCtx, OidcMain, OidcSrv};
 use crate::part::{LocPart, MainPart, RequestPart, SrvPart};
+use crate::redis::{self, RedisStores};
 use crate::remote_user;
 use crate::require::{self, RequireConf};
 #[cfg(feature = "test-hooks")]
@@ -101,7 +102,8 @@ impl HttpModule for Module {
             // The zone of the key sources once every source is known: the locations' ones
             // are, the providers' come with oidc::init.
             let sources = KeySources::of(cf).ok_or(());
-            match oidc::init(cf).and_then(|()| sources?.add_zone(cf)) {
+            let ready = RedisStores::init(cf).and_then(|()| oidc::init(cf));
+            match ready.and_then(|()| sources?.add_zone(cf)) {
                 Ok(()) => Status::NGX_OK.into(),
                 Err(()) => Status::NGX_ERROR.into(),
             }
@@ -142,6 +144,7 @@ extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         if let Some(sources) = KeySources::of(cycle) {
             sources.start_all();
         }
+        oidc::start(cycle);
     });
     match started {
         Ok(()) => Status::NGX_OK.into(),
@@ -319,6 +322,8 @@ pub struct MainConf {
     pub key_sources: KeySources,
     /// The TLS contexts of auth_jwt_key_url and the providers, shared.
     pub ssl_contexts: SslContexts,
+    /// The `auth_redis` stores.
+    pub redis: RedisStores,
 }
 
 // SAFETY: MainConf is the type create_main_conf allocates for this module.
@@ -466,7 +471,7 @@ macro_rules! parts {
 
 parts!(
     main: HtpasswdMain => htpasswd, JwtMain => jwt, OidcMain => oidc, TokenCache => tokens,
-        KeySources => key_sources, SslContexts => ssl_contexts;
+        KeySources => key_sources, SslContexts => ssl_contexts, RedisStores => redis;
     srv: JwtSrv => jwt, OidcSrv => oidc;
     loc: HtpasswdConf => htpasswd, JwtConf => jwt, OidcConf => oidc, RequireConf => require;
     request: HtpasswdCtx => htpasswd, JwtCtx => jwt, OidcCtx => oidc
@@ -508,7 +513,7 @@ macro_rules! command {
     };
 }
 
-const COMMANDS_LEN: usize = 33 + 2 * cfg!(feature = "test-hooks") as usize;
+const COMMANDS_LEN: usize = 34 + 2 * cfg!(feature = "test-hooks") as usize;
 
 static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_htpasswd", ANY_LOC_CONF | NGX_CONF_TAKE1, htpasswd::set_auth_htpasswd, loc htpasswd),
@@ -537,6 +542,7 @@ static mut COMMANDS: [ngx_command_t; COMMANDS_LEN] = [
     command!("auth_jwt_require_exp", ANY_LOC_CONF | NGX_CONF_TAKE1, jwt::set_auth_jwt_require_exp, loc jwt),
     command!("auth_jwt_claim_set", NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE, jwt::set_auth_jwt_claim_set, main jwt),
     command!("auth_jwt_header_set", NGX_HTTP_MAIN_CONF | NGX_CONF_2MORE, jwt::set_auth_jwt_header_set, main jwt),
+    command!("auth_redis", NGX_HTTP_MAIN_CONF | NGX_CONF_BLOCK | NGX_CONF_TAKE1, redis::set_auth_redis, main redis),
     command!("oidc_provider", NGX_HTTP_MAIN_CONF | NGX_CONF_BLOCK | NGX_CONF_TAKE1, oidc::set_oidc_provider, main oidc),
     command!("oidc_session_key", NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE, oidc::set_oidc_session_key, main oidc),
     command!("oidc_session_zone", NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, oidc::set_oidc_session_zone, main oidc),

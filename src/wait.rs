@@ -105,3 +105,40 @@ unsafe extern "C" fn unpark(data: *mut c_void) {
         }
     }
 }
+
+/// The outcome of work on the event loop that requests wait for: the first to need it starts
+/// it and keeps it in its context; it is parked until the work is done or a time limit.
+pub struct Awaited<T> {
+    out: RefCell<Option<T>>,
+    waiters: Waiters,
+}
+
+impl<T: 'static> Awaited<T> {
+    /// Runs `work` for `r`, parked until it ends or `limit` passes; `None` when out of memory.
+    pub fn start(
+        r: &mut ngx_http_request_t,
+        limit: ngx_msec_t,
+        what: &'static str,
+        work: impl core::future::Future<Output = T> + 'static,
+    ) -> Option<std::rc::Rc<Awaited<T>>> {
+        let this = std::rc::Rc::new(Awaited {
+            out: RefCell::new(None),
+            waiters: Waiters::default(),
+        });
+        if !this.waiters.park(r, limit) {
+            return None;
+        }
+        let task = this.clone();
+        crate::net::spawn(what, async move {
+            let out = work.await;
+            *task.out.borrow_mut() = Some(out);
+            task.waiters.wake_all();
+        });
+        Some(this)
+    }
+
+    /// The outcome, once; `None` while the work runs (the limit passed).
+    pub fn take(&self) -> Option<T> {
+        self.out.borrow_mut().take()
+    }
+}

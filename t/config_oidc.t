@@ -146,7 +146,7 @@ qr/\[emerg\] .*"pkce": invalid value "maybe"; it must be "on" or "off" in \S+ngi
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"oidc_provider" "idp": session_store "keyval": no oidc_session_zone "keyval" in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"oidc_provider" "idp": session_store "keyval": no oidc_session_zone or auth_redis "keyval" in \S+nginx\.conf:\d+/
 
 
 

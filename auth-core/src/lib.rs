@@ -13,4 +13,5 @@ pub mod key_url;
 pub mod keys;
 pub mod mtls;
 pub mod oidc;
+pub mod redis;
 mod shown;

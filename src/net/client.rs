@@ -83,7 +83,7 @@ async fn exchange(
     if url.https && reach.ssl.is_null() {
         return Err(FetchError::NoSsl);
     }
-    let addrs = resolve(url, reach).await?;
+    let addrs = resolve(&url.host, url.port, reach).await?;
     let mut last = None;
     for addr in addrs {
         match connect(url, reach, addr, what).await {
@@ -131,18 +131,19 @@ async fn read_response(
     }
 }
 
-async fn resolve(url: &Url, reach: &Reach) -> Result<Vec<SocketAddr>, FetchError> {
-    if let Ok(ip) = url.host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, url.port)]);
+/// The addresses of `host` (a name or an address literal) with `port`.
+pub async fn resolve(host: &str, port: u16, reach: &Reach) -> Result<Vec<SocketAddr>, FetchError> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
     }
     let resolver = NonNull::new(reach.resolver)
         // SAFETY: a non-null resolver comes from the core module's configuration.
         .filter(|r| unsafe { r.as_ref().connections.nelts } > 0)
-        .ok_or_else(|| FetchError::NoResolver(url.host.clone()))?;
+        .ok_or_else(|| FetchError::NoResolver(host.to_owned()))?;
     let pool = TempPool::new().map_err(FetchError::Io)?;
     let name = ngx_str_t {
-        len: url.host.len(),
-        data: url.host.as_ptr().cast_mut(),
+        len: host.len(),
+        data: host.as_ptr().cast_mut(),
     };
     let found = Resolver::from_resolver(resolver, reach.resolver_timeout)
         .resolve_name(&name, &pool.0)
@@ -152,7 +153,7 @@ async fn resolve(url: &Url, reach: &Reach) -> Result<Vec<SocketAddr>, FetchError
     for addr in found.iter() {
         // SAFETY: the resolver gives valid socket addresses of socklen bytes.
         if let Some(ip) = unsafe { ip_of(addr.sockaddr) } {
-            addrs.push(SocketAddr::new(ip, url.port));
+            addrs.push(SocketAddr::new(ip, port));
         }
     }
     Ok(addrs)

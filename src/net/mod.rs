@@ -1,7 +1,7 @@
 //! The module's own HTTP requests (to identity providers), on nginx's event loop.
 
 pub mod client;
-mod peer;
+pub mod peer;
 pub mod ssl;
 
 use core::future::{poll_fn, Future};

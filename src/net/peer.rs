@@ -36,6 +36,31 @@ pub struct Peer {
 impl Peer {
     /// A peer for `addr`; `what` says in log lines what the connection is for.
     pub fn new(addr: SocketAddr, what: &str) -> io::Result<Pin<Box<Peer>>> {
+        Peer::make(&addr.to_string(), what, |out| write_sockaddr(addr, out))
+    }
+
+    /// A peer for the Unix-domain socket `path`.
+    pub fn unix(path: &str, what: &str) -> io::Result<Pin<Box<Peer>>> {
+        let text = format!("unix:{path}");
+        if path.len() >= 108 {
+            return Err(io::ErrorKind::InvalidInput.into());
+        }
+        Peer::make(&text, what, |out| {
+            // SAFETY: sockaddr_storage is large and aligned enough for any socket address.
+            let sun = unsafe { &mut *ptr::from_mut(out).cast::<libc::sockaddr_un>() };
+            sun.sun_family = libc::AF_UNIX as _;
+            for (d, s) in sun.sun_path.iter_mut().zip(path.bytes()) {
+                *d = s as _;
+            }
+            mem::size_of::<libc::sockaddr_un>() as _
+        })
+    }
+
+    fn make(
+        text: &str,
+        what: &str,
+        sockaddr: impl FnOnce(&mut libc::sockaddr_storage) -> libc::socklen_t,
+    ) -> io::Result<Pin<Box<Peer>>> {
         // SAFETY: the cycle's log is valid for the worker's life; the pool is ours to destroy.
         let (pool, log) = unsafe {
             let cycle_log = (*ngx_cycle).log;
@@ -52,7 +77,6 @@ impl Peer {
             (*pool).log = log;
             (pool, log)
         };
-        let text = addr.to_string();
         let mut peer = Box::pin(Peer {
             pool,
             // SAFETY: an all-zero ngx_peer_connection_t is its "nothing set" state.
@@ -75,7 +99,7 @@ impl Peer {
                 return Err(io::ErrorKind::OutOfMemory.into());
             }
             ptr::copy_nonoverlapping(text.as_ptr(), this.name.data, text.len());
-            let socklen = write_sockaddr(addr, &mut this.sockaddr);
+            let socklen = sockaddr(&mut this.sockaddr);
             (*log).handler = Some(log_handler);
             (*log).data = ptr::from_mut(this).cast();
             let pc = &mut this.pc;
@@ -265,7 +289,16 @@ impl Peer {
         poll_fn(|cx| self.as_mut().poll_read(cx, buf)).await
     }
 
-    fn poll_read(
+    /// Marks the connection as one that a worker shutting down closes at once, as nginx does
+    /// with its idle keepalive connections.
+    pub fn set_idle(self: &mut Pin<Box<Peer>>) {
+        // SAFETY: the peer stays pinned; only its fields are written.
+        if let Some(c) = unsafe { self.as_mut().get_unchecked_mut() }.connection() {
+            c.set_idle(1);
+        }
+    }
+
+    pub fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
@@ -294,6 +327,14 @@ impl Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        self.close();
+        // SAFETY: the pool was made by new() and nothing of it is used any more.
+        unsafe { ngx_destroy_pool(self.pool) };
+    }
+}
+
+impl Peer {
+    fn close(&mut self) {
         if let Some(c) = self.connection() {
             // SAFETY: the connection is ours; after closing it nothing refers to it.
             unsafe {
@@ -305,8 +346,6 @@ impl Drop for Peer {
             }
             self.pc.connection = ptr::null_mut();
         }
-        // SAFETY: the pool was made by new() and nothing of it is used any more.
-        unsafe { ngx_destroy_pool(self.pool) };
     }
 }
 
@@ -321,8 +360,21 @@ fn wake(c: *mut ngx_connection_t) {
 }
 
 unsafe extern "C" fn read_handler(ev: *mut ngx_event_t) {
-    // SAFETY: nginx calls this with the read event of a connection of a Peer.
-    wake(unsafe { (*ev).data.cast() });
+    // SAFETY: nginx calls this with the read event of a connection of a Peer; c.data is that
+    // Peer while the connection is open.
+    unsafe {
+        let c: *mut ngx_connection_t = (*ev).data.cast();
+        let peer = (*c).data.cast::<Peer>();
+        // A worker shutting down asks its idle connections to close, and may exit before the
+        // task that owns the peer runs again: the peer closes it here, and the task finds it
+        // closed.
+        if (*c).close() != 0 {
+            (*peer).close();
+        }
+        if let Some(waker) = (*peer).waker.take() {
+            waker.wake();
+        }
+    }
 }
 
 unsafe extern "C" fn write_handler(ev: *mut ngx_event_t) {

@@ -7,12 +7,14 @@ use std::rc::Rc;
 use auth_core::http::form::Params;
 use auth_core::jwt::{self, Policy};
 use auth_core::keys::fingerprint;
+use auth_core::oidc::mark::Mark;
 use auth_core::oidc::{logout_token, Session};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_core_run_phases, ngx_http_finalize_request, ngx_http_read_client_request_body,
-    ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR,
-    NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_HTTP_POST, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO,
+    ngx_http_request_t, ngx_int_t, ngx_msec_t, NGX_HTTP_BAD_REQUEST,
+    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK, NGX_HTTP_POST,
+    NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
 use super::exchange::{new_key_may_help, LEEWAY};
@@ -22,6 +24,7 @@ use super::{OidcCtx, OidcMain};
 use crate::guard;
 use crate::part::{MainPart, RequestPart};
 use crate::request;
+use crate::wait::Awaited;
 
 /// Largest request body read.
 const MAX_BODY: usize = 64 * 1024;
@@ -45,6 +48,24 @@ pub fn ended(r: &ngx_http_request_t, provider: &Provider, session: &Session, now
     }
     zone.marked(&id(provider, "sub", &session.sub), now)
         .is_some_and(|at| session.started < at)
+        || zone
+            .marked(&id(provider, "login", &session.id_token), now)
+            .is_some()
+}
+
+/// Marks `id` ended until `until`, on this node and, with a cluster, on every node.
+pub fn mark(r: &ngx_http_request_t, provider: &Provider, id: &[u8; 32], now: i64, until: i64) {
+    let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
+        return;
+    };
+    zone.mark(id, now, until, false);
+    if let Some(cluster) = provider.cluster() {
+        cluster.publish(Mark {
+            id: *id,
+            at: now,
+            until,
+        });
+    }
 }
 
 pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
@@ -106,22 +127,24 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    if !zone.mark(
-        &id(provider, "jti", &logout.jti),
-        now,
-        logout.expires,
-        false,
-    ) {
+    let jti = id(provider, "jti", &logout.jti);
+    // Any node may have seen the token: the cluster's store says, else this node's zone.
+    let seen_elsewhere = match seen(r, provider, &jti, logout.expires - now) {
+        Seen::Wait(rc) => return rc,
+        Seen::Answer(seen) => seen,
+    };
+    let fresh_here = zone.mark(&jti, now, logout.expires, false);
+    if seen_elsewhere.unwrap_or(!fresh_here) {
         return refuse(r, format_args!("the logout token was used already"));
     }
     let until = now + s.session_timeout as i64;
     let what = match (&logout.sid, &logout.sub) {
         (Some(sid), _) => {
-            zone.mark(&id(provider, "sid", sid), now, until, false);
+            mark(r, provider, &id(provider, "sid", sid), now, until);
             "the session"
         }
         (None, Some(sub)) => {
-            zone.mark(&id(provider, "sub", sub), now, until, false);
+            mark(r, provider, &id(provider, "sub", sub), now, until);
             "the user's sessions"
         }
         (None, None) => return refuse(r, format_args!("neither sid nor sub")),
@@ -135,6 +158,50 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
         ),
     );
     respond(r)
+}
+
+enum Seen {
+    /// The status to return while the store is asked.
+    Wait(ngx_int_t),
+    /// Whether another node saw it; `None` without a cluster, or when its store failed.
+    Answer(Option<bool>),
+}
+
+fn seen(r: &mut ngx_http_request_t, provider: &Provider, jti: &[u8; 32], ttl: i64) -> Seen {
+    let Some(cluster) = provider.cluster() else {
+        return Seen::Answer(None);
+    };
+    let asked = OidcCtx::of(r).and_then(|c| c.seen.borrow_mut().take());
+    if let Some(asked) = asked {
+        return Seen::Answer(match asked.take() {
+            Some(Ok(first)) => Some(!first),
+            Some(Err(err)) => {
+                request::log(r).error(
+                    NGX_LOG_ERR,
+                    0,
+                    format_args!(
+                        "auth_oidc: back-channel logout applied on this node only for now: \
+                         {} failed: {err}",
+                        cluster.shown()
+                    ),
+                );
+                None
+            }
+            None => None,
+        });
+    }
+    let limit = cluster.redis.settings.timeout.as_millis() as ngx_msec_t + 1000;
+    let jti = *jti;
+    let work = async move { cluster.first_use(&jti, ttl).await };
+    match Awaited::start(r, limit, "auth_oidc", work) {
+        Some(asked) => {
+            if let Some(ctx) = OidcCtx::of(r) {
+                *ctx.seen.borrow_mut() = Some(asked);
+            }
+            Seen::Wait(Status::NGX_AGAIN.into())
+        }
+        None => Seen::Wait(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t),
+    }
 }
 
 /// 200, empty, not to be cached.

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use auth_core::jwt::{self, JwtError, Policy, Verified};
 use auth_core::oidc::id_token::{self, Expect, IdTokenError};
+use auth_core::oidc::ticket::Ticket;
 use auth_core::oidc::token::{self, Client, Grant, TokenError, Tokens};
 use auth_core::oidc::userinfo::{self, UserinfoError};
 use auth_core::oidc::{Login, Session};
@@ -13,6 +14,7 @@ use thiserror::Error;
 
 use super::provider::{Provider, Ready};
 use crate::net::client::{self, FetchError};
+use crate::redis::RedisError;
 use crate::request;
 use crate::wait::Waiters;
 
@@ -124,6 +126,9 @@ pub async fn verify_fresh(
 pub struct Exchange {
     pub login: Login,
     pub outcome: RefCell<Option<Result<Session, ExchangeError>>>,
+    /// With sessions in a cluster's store: the session kept there, under its ticket, and
+    /// sealed.
+    pub stored: RefCell<Option<Result<(Ticket, String), RedisError>>>,
     pub waiters: Waiters,
 }
 

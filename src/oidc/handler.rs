@@ -7,29 +7,33 @@ use std::rc::Rc;
 use auth_core::oidc::cookie::{self, MAX_PARTS};
 use auth_core::oidc::login::{return_target, return_to, LOGIN_TIMEOUT};
 use auth_core::oidc::logout::logout_url;
+use auth_core::oidc::ticket::Ticket;
 use auth_core::oidc::{AuthRequest, Callback, Login, Sealer, Session};
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_GATEWAY, NGX_HTTP_GATEWAY_TIME_OUT, NGX_HTTP_GET,
-    NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_MOVED_TEMPORARILY,
+    ngx_http_request_t, ngx_int_t, ngx_msec_t, NGX_HTTP_BAD_GATEWAY, NGX_HTTP_GATEWAY_TIME_OUT,
+    NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_MOVED_TEMPORARILY,
     NGX_HTTP_SERVICE_UNAVAILABLE, NGX_HTTP_UNAUTHORIZED, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
 use super::backchannel;
 use super::bearer;
+use super::cluster::Cluster;
 use super::exchange::{self, Exchange};
 use super::frontchannel;
 use super::headers::{add_header, cookies, origin, request_header, set_location, strip_cookies};
 use super::provider::{park, Provider, Readiness};
 use super::refresh::{self, Verdict};
-use super::sessions::{self, set_cookie, SaveError};
+use super::sessions::{self, set_cookie, Loaded, Missing, SaveError};
 use super::{Found, OidcConf, OidcCtx, OidcMain, OidcSrv};
 use crate::bearer::introspection::Outcome;
 use crate::bearer::Scheme;
 use crate::net;
 use crate::part::{LocPart, MainPart, RequestPart, SrvPart};
+use crate::redis::RedisError;
 use crate::request::{self, quoted};
 use crate::text::str_bytes;
+use crate::wait::Awaited;
 use auth_core::jwt::JwtError;
 
 /// Logins in progress kept at once, per browser.
@@ -76,7 +80,16 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         }
     }
     let header = cookies(r);
-    match sessions::load(&provider, &header, now) {
+    let loaded = match sessions::load(&provider, &header, now) {
+        None => None,
+        Some(Ok(loaded)) => Some(Ok(loaded)),
+        Some(Err(Missing::Refused(why))) => Some(Err(why)),
+        Some(Err(Missing::Fetch(ticket))) => match fetch(r, &provider, ticket, now) {
+            Ok(found) => Some(found),
+            Err(rc) => return rc,
+        },
+    };
+    match loaded {
         None => {}
         Some(Err(why)) => refused(r, "bad_session", format_args!("session refused: {why}")),
         Some(Ok(loaded)) => match provider.open_session(&sealer, loaded.sealed.as_bytes(), now) {
@@ -90,12 +103,20 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             Ok(session) => match refresh::check(r, &provider, &sealer, session, now) {
                 Verdict::Admit(session, renewed) => {
                     if let Some(sealed) = renewed {
+                        if backchannel::ended(r, &provider, &session, now) {
+                            refused(
+                                r,
+                                "session_ended",
+                                format_args!("session ended: the provider logged it out"),
+                            );
+                            return login_or_refuse(r, &provider, &sealer);
+                        }
                         let saved = sessions::save(
                             r,
                             &provider,
                             &header,
                             &sealed,
-                            loaded.key,
+                            (loaded.key, loaded.ticket.as_ref()),
                             session.ends,
                         );
                         if saved.is_err() {
@@ -121,7 +142,15 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
             }
         },
     }
+    login_or_refuse(r, &provider, &sealer)
+}
 
+/// A request without a session: a browser is sent to log in, anything else gets 401.
+fn login_or_refuse(
+    r: &mut ngx_http_request_t,
+    provider: &Rc<Provider>,
+    sealer: &Sealer,
+) -> ngx_int_t {
     if !navigation(r) {
         if OidcCtx::of(r).is_some_and(|c| c.found.borrow().error.is_none()) {
             set_ctx(r, |c| c.error = Some("no_session"));
@@ -130,14 +159,71 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
         quoted(provider.name.as_bytes(), &mut value);
         return request::challenge(r, &value, NGX_HTTP_UNAUTHORIZED);
     }
-    login(r, &provider, &sealer)
+    login(r, provider, sealer)
+}
+
+/// The session of `ticket` from the cluster's store, which the request waits for: `Err` with
+/// the status to return meanwhile, or when the store fails.
+fn fetch(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    ticket: Ticket,
+    now: i64,
+) -> Result<Result<Loaded<'static>, &'static str>, ngx_int_t> {
+    let Some(cluster) = provider.ticket_store() else {
+        return Err(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+    };
+    let started = OidcCtx::of(r).and_then(|c| c.fetch.borrow_mut().take());
+    if let Some(awaited) = started {
+        return match awaited.take() {
+            Some(Ok(Some(sealed))) => Ok(Ok(sessions::fetched(provider, ticket, sealed, now))),
+            Some(Ok(None)) => Ok(Err(
+                "no such session in the store (ended, logged out or dropped)",
+            )),
+            Some(Err(err)) => Err(store_failed(r, &cluster, &err)),
+            None => Err(store_failed(r, &cluster, &RedisError::TimedOut)),
+        };
+    }
+    if OidcCtx::of_or_create(r).is_none() {
+        return Err(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+    }
+    // The command's own timeout ends the wait first.
+    let limit = cluster.redis.settings.timeout.as_millis() as ngx_msec_t + 1000;
+    let task = cluster.clone();
+    let work = async move { task.fetch(&ticket).await };
+    let Some(awaited) = Awaited::start(r, limit, "auth_oidc", work) else {
+        return Err(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+    };
+    set_ctx_fetch(r, awaited);
+    Err(Status::NGX_AGAIN.into())
+}
+
+fn set_ctx_fetch(r: &ngx_http_request_t, awaited: Rc<super::Fetching>) {
+    if let Some(ctx) = OidcCtx::of(r) {
+        *ctx.fetch.borrow_mut() = Some(awaited);
+    }
+}
+
+/// 503 for a store that failed, logged with its name.
+pub(super) fn store_failed(
+    r: &mut ngx_http_request_t,
+    cluster: &Cluster,
+    err: &RedisError,
+) -> ngx_int_t {
+    request::log(r).error(
+        NGX_LOG_ERR,
+        0,
+        format_args!("auth_oidc: {} failed: {err}", cluster.shown()),
+    );
+    set_ctx(r, |c| c.error = Some("store_unavailable"));
+    NGX_HTTP_SERVICE_UNAVAILABLE as ngx_int_t
 }
 
 /// Answers the provider's callback and logout URIs; `None` for any other URI.
 fn endpoint(
     r: &mut ngx_http_request_t,
     provider: &Rc<Provider>,
-    sealer: &Sealer,
+    sealer: &Rc<Sealer>,
 ) -> Option<ngx_int_t> {
     let s = &provider.settings;
     let uri = r.uri;
@@ -342,7 +428,7 @@ fn login(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -
     redirect(r, &url)
 }
 
-fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer) -> ngx_int_t {
+fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Rc<Sealer>) -> ngx_int_t {
     let header = cookies(r);
     let exchange = OidcCtx::of(r).and_then(|c| c.found.borrow().exchange.clone());
     if let Some(exchange) = exchange {
@@ -406,6 +492,7 @@ fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer
     let exchange = Rc::new(Exchange {
         login,
         outcome: Default::default(),
+        stored: Default::default(),
         waiters: Default::default(),
     });
     set_ctx(r, |c| c.exchange = Some(exchange.clone()));
@@ -415,9 +502,14 @@ fn callback(r: &mut ngx_http_request_t, provider: &Rc<Provider>, sealer: &Sealer
     }
     let redirect_uri = redirect_uri(r, provider);
     let provider = provider.clone();
+    let sealer = sealer.clone();
     net::spawn("auth_oidc", async move {
         let outcome =
             exchange::run(&provider, &ready, &callback.code, &redirect_uri, &exchange).await;
+        if let (Ok(session), Some(cluster)) = (&outcome, provider.ticket_store()) {
+            let stored = store_login(&cluster, &sealer, &provider.name, session).await;
+            *exchange.stored.borrow_mut() = Some(stored);
+        }
         *exchange.outcome.borrow_mut() = Some(outcome);
         exchange.waiters.wake_all();
     });
@@ -449,10 +541,22 @@ fn finish(
             };
         }
     };
-    let Ok(sealed) = session.seal(sealer, &provider.name) else {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    let saved = match provider.ticket_store() {
+        Some(cluster) => match exchange.stored.borrow_mut().take() {
+            Some(Ok((ticket, sealed))) => {
+                sessions::adopt(r, provider, header, &ticket, &sealed, session.ends)
+            }
+            Some(Err(err)) => return store_failed(r, &cluster, &err),
+            None => Err(SaveError::Store),
+        },
+        None => {
+            let Ok(sealed) = session.seal(sealer, &provider.name) else {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+            };
+            sessions::save(r, provider, header, &sealed, (None, None), session.ends)
+        }
     };
-    match sessions::save(r, provider, header, &sealed, None, session.ends) {
+    match saved {
         Ok(()) => {}
         Err(SaveError::TooLarge) => {
             refused(
@@ -494,13 +598,26 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     let s = &provider.settings;
     let header = cookies(r);
     let now = request::now();
-    let id_token = OidcMain::of(r)
-        .and_then(|m| m.sealer.borrow().clone())
-        .and_then(|sealer| {
-            let loaded = sessions::load(provider, &header, now)?.ok()?;
-            Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()
-        })
-        .map(|session| session.id_token);
+    let sealer = OidcMain::of(r).and_then(|m| m.sealer.borrow().clone());
+    let loaded = match sessions::load(provider, &header, now) {
+        Some(Ok(loaded)) => Some(loaded),
+        Some(Err(Missing::Fetch(ticket))) => match fetch(r, provider, ticket, now) {
+            Ok(found) => found.ok(),
+            Err(rc) if rc == Status::NGX_AGAIN.0 => return rc,
+            // The store failed and said so: the session still ends here.
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let session = sealer.zip(loaded).and_then(|(sealer, loaded)| {
+        Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()
+    });
+    // Copies of the cookie are refused too, on every node.
+    if let Some(session) = &session {
+        let id = backchannel::id(provider, "login", &session.id_token);
+        backchannel::mark(r, provider, &id, now, session.ends);
+    }
+    let id_token = session.map(|session| session.id_token);
     // A session ends: what the browser cached of it goes too (this origin's cache only).
     let had_session = cookie::get(&header, &s.cookie_name).is_some();
     if sessions::end(r, provider, &header).is_none()
@@ -527,4 +644,21 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
         None => s.post_logout_uri.clone(),
     };
     redirect(r, target.as_deref().unwrap_or("/"))
+}
+
+/// Keeps a login's session in the cluster's store, under a new ticket.
+async fn store_login(
+    cluster: &Cluster,
+    sealer: &Sealer,
+    provider: &str,
+    session: &Session,
+) -> Result<(Ticket, String), RedisError> {
+    let sealed = session
+        .seal(sealer, provider)
+        .map_err(|e| RedisError::Io(e.to_string()))?;
+    let ticket = Ticket::new().map_err(|e| RedisError::Io(e.to_string()))?;
+    cluster
+        .keep(&ticket, &sealed, session.ends - request::now())
+        .await?;
+    Ok((ticket, sealed))
 }

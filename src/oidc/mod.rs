@@ -6,6 +6,7 @@
 mod backchannel;
 mod bearer;
 mod cache_control;
+mod cluster;
 mod exchange;
 mod frontchannel;
 mod handler;
@@ -47,8 +48,10 @@ use crate::key_source::KeySources;
 use crate::log::Sink;
 use crate::net::ssl::SslContexts;
 use crate::part::{MainPart, SrvPart};
+use crate::redis::RedisError;
+use crate::redis::RedisStores;
 use crate::text::{str_bytes, text};
-use crate::wait::Waiters;
+use crate::wait::{Awaited, Waiters};
 
 /// What auth_oidc keeps for the whole configuration.
 #[derive(Default)]
@@ -63,6 +66,8 @@ pub struct OidcMain {
     zone: Cell<Option<zone::Zone>>,
     /// Requests of this worker that wait for a refresh.
     refresh_waiters: Waiters,
+    /// The `auth_redis` stores that providers share state through.
+    clusters: RefCell<Vec<Rc<cluster::Cluster>>>,
 }
 
 /// The providers that `auth_oidc` names somewhere in a server: their callback and logout URIs
@@ -122,7 +127,16 @@ pub struct OidcCtx {
     body_read: Cell<bool>,
     /// How often it waited for an introspection of a bearer token.
     introspection_waits: Cell<u32>,
+    /// Its session, asked of the cluster's store.
+    fetch: RefCell<Option<Rc<Fetching>>>,
+    /// Whether any node saw its logout token before.
+    seen: RefCell<Option<Rc<Asking>>>,
 }
+
+/// A session asked of the cluster's store.
+type Fetching = Awaited<Result<Option<String>, RedisError>>;
+/// Whether a logout token is new to the cluster, asked of its store.
+type Asking = Awaited<Result<bool, RedisError>>;
 
 /// What auth_oidc found for a request.
 #[derive(Default)]
@@ -351,9 +365,24 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
         }
     }
     let stores = main.stores.borrow().clone();
+    let redis = RedisStores::of(cf);
+    let shared_name = stores
+        .iter()
+        .find_map(|s| redis.and_then(|r| r.find(&s.name)));
+    if let Some(shared) = shared_name {
+        Sink::Log(cf.log).error(
+            NGX_LOG_EMERG,
+            0,
+            format_args!(
+                "\"auth_redis\" \"{}\": an oidc_session_zone has the same name, in {}",
+                shared.name, shared.settings.at
+            ),
+        );
+        return Err(());
+    }
     for provider in providers {
         let prepared = provider
-            .set_store(&stores)
+            .set_store(cf, &stores, redis, &main.clusters)
             .and_then(|()| provider.prepare(cf, contexts, sources, resolver, resolver_timeout));
         if let Err(why) = prepared {
             Sink::Log(cf.log).error(
@@ -368,4 +397,17 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
         }
     }
     Ok(())
+}
+
+/// A worker starts: it listens for the other nodes' logouts.
+pub fn start(cycle: &ngx::ffi::ngx_cycle_t) {
+    let Some(main) = OidcMain::of(cycle) else {
+        return;
+    };
+    let Some(zone) = main.zone.get() else {
+        return;
+    };
+    for cluster in main.clusters.borrow().iter() {
+        cluster.start(zone);
+    }
 }

@@ -4,7 +4,6 @@
 use core::cell::{Cell, RefCell};
 use core::ffi::{c_char, c_void};
 use core::num::NonZeroUsize;
-use core::ptr;
 use core::time::Duration;
 use std::rc::Rc;
 
@@ -17,10 +16,11 @@ use auth_core::oidc::opened::Opened;
 use auth_core::oidc::{Metadata, Sealer, Session, SessionError};
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_parse, ngx_conf_t, ngx_http_request_t, ngx_msec_t, ngx_resolver_t,
-    NGX_LOG_EMERG, NGX_LOG_ERR, NGX_LOG_INFO,
+    ngx_command_t, ngx_conf_t, ngx_http_request_t, ngx_msec_t, ngx_resolver_t, NGX_LOG_EMERG,
+    NGX_LOG_ERR, NGX_LOG_INFO,
 };
 
+use super::cluster::Cluster;
 use super::store::Store;
 use super::{OidcCtx, OidcMain};
 use crate::bearer::introspection::{Introspector, Zone};
@@ -32,6 +32,7 @@ use crate::log::Sink;
 use crate::net::client::Reach;
 use crate::net::ssl::SslContexts;
 use crate::part::RequestPart;
+use crate::redis::RedisStores;
 use crate::text::{str_bytes, text};
 use crate::wait::Waiters;
 use crate::worker::cycle_log;
@@ -79,8 +80,10 @@ pub struct Settings {
     pub logout_token_hint: bool,
     pub pkce: Option<bool>,
     pub session_timeout: u64,
-    /// `session_store`: the `oidc_session_zone` that keeps the sessions.
+    /// `session_store`: the `oidc_session_zone` or `auth_redis` that keeps the sessions.
     pub session_store: Option<String>,
+    /// `cluster`: the `auth_redis` through which the nodes share logouts and refreshes.
+    pub cluster: Option<String>,
     /// `userinfo on`: the UserInfo endpoint's claims are kept in the session.
     pub userinfo: bool,
     pub ssl_trusted: Vec<u8>,
@@ -117,6 +120,7 @@ impl Default for Settings {
             pkce: None,
             session_timeout: 8 * 60 * 60,
             session_store: None,
+            cluster: None,
             userinfo: false,
             ssl_trusted: Vec::new(),
             ssl_crl: Vec::new(),
@@ -172,6 +176,10 @@ pub struct Provider {
     /// Where the metadata and keys come from: `config_url`, fetched once per nginx.
     source: RefCell<Option<Rc<KeySource>>>,
     store: RefCell<Option<Rc<Store>>>,
+    /// With `cluster`, or a `session_store` that names an `auth_redis`.
+    cluster: RefCell<Option<Rc<Cluster>>>,
+    /// The sessions are kept in the cluster's store.
+    tickets: Cell<bool>,
     /// This worker's sessions opened recently.
     opened: RefCell<Opened>,
     read: RefCell<Option<Read>>,
@@ -209,14 +217,7 @@ pub fn set_oidc_provider(
         at: position(cf),
         ..Settings::default()
     });
-
-    let saved = *cf;
-    cf.handler = Some(provider_directive);
-    cf.handler_conf = ptr::from_mut(&mut *settings).cast();
-    // SAFETY: cf is the live configuration; the block's directives go to provider_directive
-    // with the settings, which outlive the call.
-    let rv = unsafe { ngx_conf_parse(cf, ptr::null_mut()) };
-    *cf = saved;
+    let rv = directive::block(cf, &mut *settings, directive);
     if rv != NGX_CONF_OK {
         return rv;
     }
@@ -264,6 +265,8 @@ pub fn set_oidc_provider(
         reach: Cell::new(None),
         source: RefCell::new(None),
         store: RefCell::new(None),
+        cluster: RefCell::new(None),
+        tickets: Cell::new(false),
         opened: RefCell::new(Opened::new(OPENED)),
         read: RefCell::new(None),
     }));
@@ -271,25 +274,6 @@ pub fn set_oidc_provider(
 }
 
 /// One directive inside `oidc_provider { }`.
-unsafe extern "C" fn provider_directive(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    // SAFETY: nginx passes the live configuration and the handler_conf set above.
-    let (cf, settings) = unsafe { (&mut *cf, &mut *conf.cast::<Settings>()) };
-    let result = crate::guard::catch(|| directive(cf, settings))
-        .unwrap_or_else(|panic| Err(format!("internal error: {panic}")));
-    match result {
-        Ok(()) => NGX_CONF_OK,
-        Err(why) => {
-            let name = str_bytes(&args(cf)[0]).escape_ascii().to_string();
-            Sink::Conf(cf).error(NGX_LOG_EMERG, 0, format_args!("\"{name}\": {why}"));
-            NGX_CONF_ERROR
-        }
-    }
-}
-
 fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
     let all = args(cf);
     let name = str_bytes(&all[0]);
@@ -424,6 +408,7 @@ fn directive(cf: &mut ngx_conf_t, s: &mut Settings) -> Result<(), String> {
             s.ssl_crl = readable_path(cf, &values[0])?;
         }
         b"session_store" => s.session_store = Some(one()?),
+        b"cluster" => s.cluster = Some(one()?),
         other => return Err(format!("unknown directive \"{}\"", other.escape_ascii())),
     }
     Ok(())
@@ -545,16 +530,68 @@ impl Provider {
         self.store.borrow().clone()
     }
 
-    /// Finds the zone that `session_store` names among `stores`.
-    pub fn set_store(&self, stores: &[Rc<Store>]) -> Result<(), String> {
-        let Some(name) = &self.settings.session_store else {
-            return Ok(());
+    /// The cluster of `cluster`, or of a `session_store` that names an `auth_redis`.
+    pub fn cluster(&self) -> Option<Rc<Cluster>> {
+        self.cluster.borrow().clone()
+    }
+
+    /// The cluster whose store keeps the sessions, if it does.
+    pub fn ticket_store(&self) -> Option<Rc<Cluster>> {
+        self.tickets.get().then(|| self.cluster()).flatten()
+    }
+
+    /// Finds what `session_store` and `cluster` name: an `oidc_session_zone` among `stores`,
+    /// or an `auth_redis` among `redis`, whose cluster is made once in `clusters`.
+    pub fn set_store(
+        &self,
+        cf: &mut ngx_conf_t,
+        stores: &[Rc<Store>],
+        redis: Option<&RedisStores>,
+        clusters: &RefCell<Vec<Rc<Cluster>>>,
+    ) -> Result<(), String> {
+        let s = &self.settings;
+        let find_redis = |name: &str| redis.and_then(|r| r.find(name));
+        if let Some(name) = &s.session_store {
+            match (stores.iter().find(|s| &s.name == name), find_redis(name)) {
+                (Some(store), None) => *self.store.borrow_mut() = Some(store.clone()),
+                (None, Some(_)) => self.tickets.set(true),
+                _ => {
+                    return Err(format!(
+                        "session_store \"{name}\": no oidc_session_zone or auth_redis \"{name}\""
+                    ))
+                }
+            }
+        }
+        let stored = self
+            .tickets
+            .get()
+            .then_some(s.session_store.as_ref())
+            .flatten();
+        let name = match (&s.cluster, stored) {
+            (Some(cluster), Some(store)) if cluster != store => {
+                return Err(format!(
+                    "cluster \"{cluster}\" and session_store \"{store}\" name different stores"
+                ));
+            }
+            (Some(name), _) | (None, Some(name)) => name,
+            (None, None) => return Ok(()),
         };
-        let store = stores
+        let redis = find_redis(name)
+            .ok_or_else(|| format!("cluster \"{name}\": no auth_redis \"{name}\""))?;
+        let found = clusters
+            .borrow()
             .iter()
-            .find(|s| &s.name == name)
-            .ok_or_else(|| format!("session_store \"{name}\": no oidc_session_zone \"{name}\""))?;
-        *self.store.borrow_mut() = Some(store.clone());
+            .find(|c| Rc::ptr_eq(&c.redis, &redis))
+            .cloned();
+        let cluster = match found {
+            Some(cluster) => cluster,
+            None => {
+                let cluster = Rc::new(Cluster::add(cf, redis)?);
+                clusters.borrow_mut().push(cluster.clone());
+                cluster
+            }
+        };
+        *self.cluster.borrow_mut() = Some(cluster);
         Ok(())
     }
 

@@ -8,8 +8,9 @@ use auth_core::keys::fingerprint;
 use auth_core::oidc::id_token::{self, Expect};
 use auth_core::oidc::token::{Grant, TokenError};
 use auth_core::oidc::{Sealer, Session};
-use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO};
+use ngx::ffi::{ngx_http_request_t, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN};
 
+use super::cluster;
 use super::exchange::{token_request, userinfo, verify_fresh, ExchangeError, LEEWAY};
 use super::provider::{Provider, Readiness, Ready};
 use super::zone::Claim;
@@ -108,11 +109,44 @@ fn wait(r: &mut ngx_http_request_t) -> Verdict {
 }
 
 async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, id: &[u8; 32]) {
-    let outcome = refresh(provider, ready, &old).await;
-    let now = request::now();
     // SAFETY: the cycle's configuration lives as long as the worker runs this task.
     let main = unsafe { OidcMain::of(&*ngx::ffi::ngx_cycle) };
     let zone = main.and_then(|m| m.zone.get());
+    let refresh_token = old.refresh_token.clone().unwrap_or_default();
+    // Across nodes: one refresh per refresh token, the others take its outcome.
+    let cluster = provider.cluster();
+    let mut claimed = false;
+    if let Some(cluster) = &cluster {
+        let lease = 4 * provider.settings.timeout as i64 + 1;
+        let now = request::now();
+        match cluster.claim(id, &refresh_token, lease).await {
+            cluster::Claim::Mine => claimed = true,
+            cluster::Claim::Done(sealed) => {
+                if let Some(zone) = zone {
+                    zone.done(id, request::now(), &sealed, old.ends);
+                }
+                return wake(main);
+            }
+            cluster::Claim::Refused => {
+                if let Some(zone) = zone {
+                    zone.failed(id, now, true, old.ends);
+                }
+                return wake(main);
+            }
+            cluster::Claim::Unavailable(err) => cycle_log().error(
+                NGX_LOG_WARN,
+                0,
+                format_args!(
+                    "auth_oidc: tokens refreshed at \"{}\" by this node alone: {} failed: {err}",
+                    provider.name,
+                    cluster.shown()
+                ),
+            ),
+        }
+    }
+    let outcome = refresh(provider, ready, &old).await;
+    let now = request::now();
+    let spent = (old.ends - now).max(super::zone::GRACE);
     match outcome.and_then(|new| {
         new.seal(sealer, &provider.name)
             .map_err(|_| ExchangeError::Seal)
@@ -134,6 +168,10 @@ async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, 
                 0,
                 format_args!("auth_oidc: tokens refreshed at \"{}\"", provider.name),
             );
+            if let (Some(cluster), true) = (&cluster, claimed) {
+                let outcome = Some(Some(sealed.as_bytes()));
+                cluster.settle(id, &refresh_token, outcome, spent).await;
+            }
         }
         Err(err) => {
             let (level, refused, outcome) = if err.refused_by_provider() {
@@ -158,8 +196,16 @@ async fn run(provider: &Provider, ready: &Ready, sealer: &Sealer, old: Session, 
             if let Some(zone) = zone {
                 zone.failed(id, now, refused, old.ends);
             }
+            if let (Some(cluster), true) = (&cluster, claimed) {
+                let outcome = refused.then_some(None);
+                cluster.settle(id, &refresh_token, outcome, spent).await;
+            }
         }
     }
+    wake(main);
+}
+
+fn wake(main: Option<&OidcMain>) {
     if let Some(main) = main {
         main.refresh_waiters.wake_all();
     }

@@ -1,11 +1,14 @@
-//! Where a request's session lives: sealed in its cookies (split over several when large), or
-//! with `session_store` in a shared zone, the cookie holding a random id.
+//! Where a request's session lives: sealed in its cookies (split over several when large),
+//! with `session_store` in a shared zone, the cookie holding a random id, or in an
+//! `auth_redis` store, the cookie holding a ticket (an id and the key the session is sealed
+//! with there) and the node a copy of the sessions it opened.
 
 use std::borrow::Cow;
 
 use auth_core::oidc::cookie;
 use auth_core::oidc::login::in_domain;
 use auth_core::oidc::session::{id_from_text, id_text, new_id};
+use auth_core::oidc::ticket::Ticket;
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_WARN};
 
 use super::headers::{add_header, is_https};
@@ -18,6 +21,15 @@ pub struct Loaded<'a> {
     pub sealed: Cow<'a, str>,
     /// Its id in the store.
     pub key: Option<[u8; 32]>,
+    /// Its ticket, when an `auth_redis` keeps it.
+    pub ticket: Option<Ticket>,
+}
+
+/// Why a request's session is not there.
+pub enum Missing {
+    Refused(&'static str),
+    /// Not on this node: the store is asked.
+    Fetch(Ticket),
 }
 
 #[derive(Debug)]
@@ -66,32 +78,90 @@ pub fn set_cookie(
     add_header(r, "Set-Cookie", line.as_bytes()).map(|_| ())
 }
 
-/// The request's session, still sealed: `None` without a session cookie, `Err` with the
-/// reason when its id names nothing in the store.
+/// The request's session, still sealed: `None` without a session cookie, `Err` when its id
+/// names nothing in the store, or when the node must ask the cluster's store for it.
 pub fn load<'a>(
     provider: &Provider,
     header: &'a [u8],
     now: i64,
-) -> Option<Result<Loaded<'a>, &'static str>> {
+) -> Option<Result<Loaded<'a>, Missing>> {
     let (value, _) = cookie::join(header, &provider.settings.cookie_name)?;
+    if let Some(cluster) = provider.ticket_store() {
+        let Some(ticket) = Ticket::parse(&value) else {
+            return Some(Err(Missing::Refused("the session ticket is not valid")));
+        };
+        return Some(match cluster.cache.get(&ticket.name(), now) {
+            Some(sealed) => String::from_utf8(sealed)
+                .map(|sealed| Loaded {
+                    sealed: Cow::Owned(sealed),
+                    key: None,
+                    ticket: Some(ticket),
+                })
+                .map_err(|_| Missing::Refused("the stored session is not valid")),
+            None => Err(Missing::Fetch(ticket)),
+        });
+    }
     let Some(store) = provider.store() else {
         return Some(Ok(Loaded {
             sealed: value,
             key: None,
+            ticket: None,
         }));
     };
     let Some(key) = id_from_text(&value) else {
-        return Some(Err("the session id is not valid"));
+        return Some(Err(Missing::Refused("the session id is not valid")));
     };
     Some(match store.get(&key, now) {
         Some(sealed) => String::from_utf8(sealed)
             .map(|sealed| Loaded {
                 sealed: Cow::Owned(sealed),
                 key: Some(key),
+                ticket: None,
             })
-            .map_err(|_| "the stored session is not valid"),
-        None => Err("no such session in the store (ended, logged out or dropped)"),
+            .map_err(|_| Missing::Refused("the stored session is not valid")),
+        None => Err(Missing::Refused(
+            "no such session in the store (ended, logged out or dropped)",
+        )),
     })
+}
+
+/// A session fetched from the cluster's store, `sealed`, kept on this node too.
+pub fn fetched<'a>(provider: &Provider, ticket: Ticket, sealed: String, now: i64) -> Loaded<'a> {
+    if let Some(cluster) = provider.ticket_store() {
+        let until = now + provider.settings.session_timeout as i64;
+        cluster
+            .cache
+            .put(&ticket.name(), sealed.as_bytes(), until, now);
+    }
+    Loaded {
+        sealed: Cow::Owned(sealed),
+        key: None,
+        ticket: Some(ticket),
+    }
+}
+
+/// A login's session, kept in the cluster's store under `ticket` already: kept on this node
+/// too, the cookie set to the ticket, and the browser's earlier session forgotten.
+pub fn adopt(
+    r: &mut ngx_http_request_t,
+    provider: &Provider,
+    header: &[u8],
+    ticket: &Ticket,
+    sealed: &str,
+    until: i64,
+) -> Result<(), SaveError> {
+    let cluster = provider.ticket_store().ok_or(SaveError::Store)?;
+    let name = &provider.settings.cookie_name;
+    let before = cookie::join(header, name);
+    if let Some(old) = before.as_ref().and_then(|(v, _)| Ticket::parse(v)) {
+        cluster.forget(&old);
+    }
+    cluster
+        .cache
+        .put(&ticket.name(), sealed.as_bytes(), until, request::now());
+    set_cookie(r, provider, name, &ticket.text(), None).ok_or(SaveError::Store)?;
+    let before = before.map_or(0, |(_, n)| n);
+    expire_parts(r, provider, name, 1, before).ok_or(SaveError::Store)
 }
 
 /// Keeps `sealed`, which lasts until `until`: in the cookies, or in the store under `key`, a
@@ -102,9 +172,20 @@ pub fn save(
     provider: &Provider,
     header: &[u8],
     sealed: &str,
-    key: Option<[u8; 32]>,
+    loaded: (Option<[u8; 32]>, Option<&Ticket>),
     until: i64,
 ) -> Result<(), SaveError> {
+    let (key, ticket) = loaded;
+    if let Some(cluster) = provider.ticket_store() {
+        // A refresh: the ticket stays; a login goes through adopt().
+        let ticket = ticket.ok_or(SaveError::Store)?;
+        let now = request::now();
+        cluster
+            .cache
+            .put(&ticket.name(), sealed.as_bytes(), until, now);
+        cluster.keep_later(ticket.clone(), sealed.to_owned(), until - now);
+        return Ok(());
+    }
     let name = &provider.settings.cookie_name;
     let before = cookie::join(header, name);
     let Some(store) = provider.store() else {
@@ -154,6 +235,11 @@ pub fn save(
 pub fn end(r: &mut ngx_http_request_t, provider: &Provider, header: &[u8]) -> Option<()> {
     let name = &provider.settings.cookie_name;
     let joined = cookie::join(header, name);
+    if let (Some(cluster), Some((value, _))) = (provider.ticket_store(), &joined) {
+        if let Some(ticket) = Ticket::parse(value) {
+            cluster.forget(&ticket);
+        }
+    }
     if let (Some(store), Some((value, _))) = (provider.store(), &joined) {
         if let Some(key) = id_from_text(value) {
             store.remove(&key);

@@ -60,8 +60,14 @@ _EOC_
 # directives in the block, for --- http_config.
 sub http_config {
     my ($extra) = @_;
+    return $front . provider_config($extra);
+}
+
+# The session key and `oidc_provider idp`, without the provider's front: for another nginx.
+sub provider_config {
+    my ($extra) = @_;
     $extra //= '';
-    return $front . <<"_EOC_";
+    return <<"_EOC_";
     oidc_session_key $Dir/session.key;
     oidc_provider idp {
         issuer $Issuer;

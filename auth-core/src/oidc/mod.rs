@@ -9,11 +9,13 @@ pub mod id_token;
 pub mod login;
 pub mod logout;
 pub mod logout_token;
+pub mod mark;
 pub mod metadata;
 pub mod opened;
 pub mod pkce;
 pub mod seal;
 pub mod session;
+pub mod ticket;
 pub mod token;
 pub mod userinfo;
 

@@ -1,0 +1,239 @@
+# Several nginx nodes as one through auth_redis: the test's nginx is node A, TestNode's "b"
+# node B, two workers each, one OpenID Provider and one Redis (Debian's redis-server) for
+# both. A login at one node admits at the other; a logout at either ends the session on both;
+# a session's tokens are refreshed once across the nodes; with Redis gone, what a node knows
+# goes on and what it does not gets 503; Redis holds nothing readable.
+
+use FindBin;
+BEGIN { push @INC, "$FindBin::Bin/lib" }
+BEGIN { $ENV{TEST_OP_ACCESS_TOKEN_TTL} = 6 }
+use Test::Nginx::Socket 'no_plan';
+use Time::HiRes ();
+use TestIdp;
+use TestOp;
+use TestRedis;
+use TestNode;
+
+$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();
+our $Redis = TestRedis::start();
+$ENV{TEST_NGINX_REDIS_PORT} = $Redis;
+our $PortB = TestIdp::port(0);
+my $Pki = $ENV{TEST_NGINX_PKI};
+
+# The store and the provider of both nodes; $store: the inside of auth_redis; $extra: more of
+# the provider's directives.
+sub common {
+    my ($store, $extra) = @_;
+    return <<"_EOC_" . TestOp::provider_config($extra);
+    auth_redis shared {
+$store    }
+_EOC_
+}
+
+our $store = "        server 127.0.0.1:$Redis;\n        timeout 500ms;\n";
+our $stored = "        session_store shared;\n        logout_uri /logout;\n"
+    . "        backchannel_logout_uri /backchannel;\n";
+our $cookies = "        cluster shared;\n        logout_uri /logout;\n"
+    . "        backchannel_logout_uri /backchannel;\n";
+
+our $locations = <<'_EOC_';
+    location /app/ {
+        auth_oidc idp;
+        add_header X-User "$oidc_claim_sub" always;
+        add_header X-Sid "$oidc_claim_sid" always;
+        add_header X-Error "$oidc_error" always;
+    }
+    location = /open {
+        return 200 "open";
+    }
+_EOC_
+
+# Node B, with the same store and provider.
+sub start_b {
+    my ($store, $extra) = @_;
+    TestNode::start('b', common($store, $extra) . <<"_EOC_");
+    server {
+        listen 127.0.0.1:$::PortB;
+        root $ENV{TEST_NGINX_HTML_DIR};
+        auth_oidc idp;
+$::locations
+    }
+_EOC_
+}
+
+sub rp { "http://127.0.0.1:$TestOp::RpPort$_[0]" }
+sub b { "http://127.0.0.1:$::PortB$_[0]" }
+
+sub get {
+    my ($url, $cookie, @more) = @_;
+    return TestOp::http('-H', TestOp::quote("Cookie: $cookie"),
+        '-H', TestOp::quote('Accept: application/json'), @more, TestOp::quote($url));
+}
+
+# The status at $url with $cookie once it is $want, polled for $seconds; and how long it took.
+sub until_status {
+    my ($want, $url, $cookie, $seconds) = @_;
+    my $start = Time::HiRes::time();
+    my $s;
+    while (1) {
+        ($s) = get($url, $cookie);
+        last if $s == $want || Time::HiRes::time() - $start > $seconds;
+        Time::HiRes::sleep(0.05);
+    }
+    return ($s, Time::HiRes::time() - $start);
+}
+
+# The provider's back-channel logout of $sid, POSTed to $url.
+sub logout_token {
+    my ($sid) = @_;
+    my $now = time;
+    my $claims = qq({"iss":"$TestOp::Issuer","aud":"rp","iat":$now,"exp":@{[$now + 3600]},)
+        . qq("jti":"jti-@{[rand()]}","sid":"$sid",)
+        . qq("events":{"http://schemas.openid.net/event/backchannel-logout":{}}});
+    return TestOp::mint('{"alg":"RS256","kid":"op-rsa","typ":"logout+jwt"}', $claims);
+}
+
+sub post_logout {
+    my ($url, $token) = @_;
+    my ($s) = TestOp::http('--data-urlencode', TestOp::quote("logout_token=$token"), TestOp::quote($url));
+    return $s;
+}
+
+# The statuses of $n requests at once to each of @urls with $cookie, as "200 x50".
+sub burst {
+    my ($cookie, $n, @urls) = @_;
+    my $all = join ' ', map { ($_) x $n } @urls;
+    my @codes = grep { /^\d{3}$/ } split /\s+/,
+        `curl -s --no-progress-meter -Z --parallel-immediate --parallel-max 100 -H 'Cookie: $cookie' -H 'Accept: application/json' -o /dev/null -w '%{http_code} ' $all 2>/dev/null`;
+    my %seen;
+    $seen{$_}++ for @codes;
+    return join ' ', map { "$_ x$seen{$_}" } sort keys %seen;
+}
+
+master_on();
+workers(2);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a session stored in Redis: login at A, admitted at B; Redis holds nothing readable; an RP-initiated logout at B ends it at A
+--- http_config eval: $TestOp::front . ::common($::store, $::stored)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+::start_b($::store, $::stored);
+my ($cookie, $st) = TestOp::login('/app/', 'alice');
+Test::More::is($st, 302, 'logged in at A');
+Test::More::like($cookie, qr/^NGX_OIDC_SESSION=[\w-]{64}$/, 'the cookie is a ticket');
+my ($s, $h) = ::get(::b('/app/'), $cookie);
+Test::More::is("$s " . (TestOp::header($h, 'X-User') // ''), '200 alice', 'admitted at B');
+($s, $h) = ::get(::b('/app/'), $cookie);
+Test::More::is($s, 200, 'again, from what B keeps');
+my $dump = TestRedis::dump($::Redis);
+Test::More::like($dump, qr/^ngx-auth:session:[0-9a-f]{64} \S+$/m, 'the session is in Redis');
+Test::More::unlike($dump, qr/alice|eyJ|example\.test/, 'which holds no sub, no token, no e-mail');
+($s) = ::get(::b('/logout'), $cookie);
+Test::More::is($s, 302, 'logged out at B');
+my ($at_a, $took) = ::until_status(401, ::rp('/app/'), $cookie, 1);
+Test::More::is($at_a, 401, 'the cookie is refused at A within a second');
+Test::More::unlike(TestRedis::dump($::Redis), qr/^ngx-auth:session:/m, 'and gone from Redis');
+--- request
+GET /open
+--- response_body: open
+--- error_log eval
+qr/\[info\] .*auth_oidc: session ended: the provider logged it out/
+
+
+
+=== TEST 2: back-channel logout at A: B refuses the session within a second, and the same logout token at B is refused as replayed
+--- http_config eval: $TestOp::front . ::common($::store, $::stored)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+::start_b($::store, $::stored);
+my ($cookie) = TestOp::login('/app/', 'alice');
+my ($s, $h) = ::get(::b('/app/'), $cookie);
+my $sid = TestOp::header($h, 'X-Sid');
+Test::More::is($s, 200, 'admitted at B');
+Test::More::ok($sid, 'with a sid');
+my $token = ::logout_token($sid);
+Test::More::is(::post_logout(::rp('/backchannel'), $token), 200, 'the logout is taken at A');
+my ($at_b, $took) = ::until_status(401, ::b('/app/'), $cookie, 1);
+Test::More::is($at_b, 401, 'B refuses the session within a second');
+Test::More::is(::post_logout(::b('/backchannel'), $token), 400, 'the same logout token at B: 400');
+Test::More::like(TestNode::error_log('b'), qr/back-channel logout refused: the logout token was used already/,
+    'as used already');
+--- request
+GET /open
+--- response_body: open
+
+
+
+=== TEST 3: cookie sessions with cluster: 50 requests at once across a refresh, split over A and B, make one refresh at the provider and all are admitted
+--- http_config eval: $TestOp::front . ::common($::store, $::cookies)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+::start_b($::store, $::cookies);
+my ($cookie) = TestOp::login('/app/', 'alice');
+my ($s) = ::get(::b('/app/'), $cookie);
+Test::More::is($s, 200, 'the cookie session admits at B');
+my $before = TestOp::grants('refresh_token');
+sleep 7;
+Test::More::is(::burst($cookie, 25, ::rp('/app/'), ::b('/app/')), '200 x50', 'all 50 admitted');
+Test::More::is(TestOp::grants('refresh_token') - $before, 1, 'after one refresh at the provider');
+Test::More::unlike(TestRedis::dump($::Redis), qr/alice|eyJ/, 'whose outcome in Redis is sealed');
+--- request
+GET /open
+--- response_body: open
+--- no_error_log
+refreshing the tokens at "idp" failed
+
+
+
+=== TEST 4: Redis down: known sessions go on, unknown ones get 503 naming the store, an open location answers, a back-channel logout is taken and reaches B once Redis is back with its data
+--- http_config eval: $TestOp::front . ::common($::store, $::stored)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+::start_b($::store, $::stored);
+my ($known) = TestOp::login('/app/', 'alice');
+my ($s, $h) = ::get(::b('/app/'), $known);
+my $sid = TestOp::header($h, 'X-Sid');
+Test::More::is($s, 200, 'a session that B has seen');
+my ($unseen) = TestOp::login('/app/', 'alice');
+TestRedis::kill($::Redis);
+($s) = ::get(::b('/app/'), $known);
+Test::More::is($s, 200, 'Redis down: the session B knows is admitted');
+my $t0 = Time::HiRes::time();
+($s, $h) = ::get(::b('/app/'), $unseen);
+my $took = Time::HiRes::time() - $t0;
+Test::More::is("$s " . (TestOp::header($h, 'X-Error') // ''), '503 store_unavailable', 'one it does not know: 503');
+Test::More::cmp_ok($took, '<', 1.5, 'within the timeout');
+Test::More::like(TestNode::error_log('b'), qr/\[error\] .*auth_oidc: auth_redis "shared" failed: /,
+    'the error names the store');
+($s) = TestOp::http(TestOp::quote(::b('/open')));
+Test::More::is($s, 200, 'an open location answers');
+my ($callback, $login_cookie) = TestOp::authorize('/app/', 'alice');
+($s) = TestOp::http('-H', TestOp::quote("Cookie: $login_cookie"), TestOp::quote($callback));
+Test::More::is($s, 503, 'a login that needs the store: 503');
+Test::More::is(::post_logout(::rp('/backchannel'), ::logout_token($sid)), 200, 'a back-channel logout at A is taken');
+($s) = ::get(::rp('/app/'), $known);
+Test::More::is($s, 401, 'and applied at A at once');
+TestRedis::start(port => $::Redis);
+my ($at_b) = ::until_status(401, ::b('/app/'), $known, 8);
+Test::More::is($at_b, 401, 'once Redis is back, B refuses the session too');
+($s) = ::until_status(200, ::b('/app/'), $unseen, 8);
+Test::More::is($s, 200, 'Redis restarted with its data: the session B had not seen is admitted');
+--- request
+GET /open
+--- response_body: open
