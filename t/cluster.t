@@ -20,6 +20,26 @@ $ENV{TEST_NGINX_REDIS_PORT} = $Redis;
 our $PortB = TestIdp::port(0);
 my $Pki = $ENV{TEST_NGINX_PKI};
 
+# Over TLS, for the ACL user nginx only.
+our %Acl = (tls => 1, user => 'nginx', password => 's3cret');
+our $Tls = TestRedis::start(tls => 1, args => ['--user', 'default', 'off',
+    '--user', 'nginx', 'on', '>s3cret', '~ngx-auth:*', '&ngx-auth:*', '+@all']);
+for my $name (qw(redis.pass wrong.pass)) {
+    open my $fh, '>', "$Pki/$name" or die $!;
+    print $fh $name eq 'redis.pass' ? "s3cret\n" : "guess\n";
+    close $fh;
+}
+our $tls_store = "        server 127.0.0.1:$Tls;\n        username nginx;\n"
+    . "        password_file $Pki/redis.pass;\n        tls on;\n"
+    . "        ssl_trusted_certificate $Pki/ca.crt;\n        timeout 500ms;\n";
+
+# A primary, its replica and three sentinels.
+our $Primary = TestRedis::start();
+our $Replica = TestRedis::start(args => ['--replicaof', '127.0.0.1', $Primary]);
+our @Sentinels = map { TestRedis::sentinel($Primary) } 1 .. 3;
+our $sentinel_store = "        sentinel " . join(' ', map { "127.0.0.1:$_" } @Sentinels) . ";\n"
+    . "        sentinel_master mymaster;\n        timeout 500ms;\n";
+
 # The store and the provider of both nodes; $store: the inside of auth_redis; $extra: more of
 # the provider's directives.
 sub common {
@@ -237,3 +257,73 @@ Test::More::is($s, 200, 'Redis restarted with its data: the session B had not se
 --- request
 GET /open
 --- response_body: open
+
+
+
+=== TEST 5: over TLS as an ACL user: a login at A admits at B; a node with a wrong password gets 503, and says why
+--- http_config eval: $TestOp::front . ::common($::tls_store, $::stored)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+::start_b($::tls_store, $::stored);
+my ($cookie, $st) = TestOp::login('/app/', 'alice');
+Test::More::is($st, 302, 'logged in at A');
+my ($s) = ::get(::b('/app/'), $cookie);
+Test::More::is($s, 200, 'admitted at B');
+my $dump = TestRedis::dump($::Tls, %::Acl);
+Test::More::like($dump, qr/^ngx-auth:session:[0-9a-f]{64} /m, 'the session is in Redis');
+Test::More::unlike($dump, qr/alice|eyJ/, 'unreadable');
+(my $wrong = $::tls_store) =~ s/redis\.pass/wrong.pass/;
+::start_b($wrong, $::stored);
+($s) = ::get(::b('/app/'), $cookie);
+Test::More::is($s, 503, 'a node with a wrong password: 503');
+Test::More::like(TestNode::error_log('b'), qr/auth_redis "shared" failed: the server answered "WRONGPASS/,
+    'which it says');
+--- request
+GET /open
+--- response_body: open
+
+
+
+=== TEST 6: behind Sentinel: a failover of the primary is followed without a reload; logins work again within seconds and stored sessions go on
+--- http_config eval: $TestOp::front . ::common($::sentinel_store, $::stored)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+# The sentinels know the replica before the primary goes.
+for (1 .. 100) {
+    last if TestRedis::cli($::Sentinels[0], cmd => ['SENTINEL', 'replicas', 'mymaster']) =~ /\b$::Replica\b/;
+    select undef, undef, undef, 0.1;
+}
+::start_b($::sentinel_store, $::stored);
+my ($seen) = TestOp::login('/app/', 'alice');
+my ($s) = ::get(::b('/app/'), $seen);
+Test::More::is($s, 200, 'admitted at B through the primary');
+my ($unseen) = TestOp::login('/app/', 'alice');
+for (1 .. 50) {
+    last if TestRedis::cli($::Replica, cmd => ['DBSIZE']) =~ /^[2-9]/;
+    select undef, undef, undef, 0.1;
+}
+TestRedis::kill($::Primary, 1);
+my $start = time;
+my $st = 0;
+while (time - $start < 30) {
+    my ($callback, $login_cookie) = TestOp::authorize('/app/', 'alice');
+    ($st) = TestOp::http('-H', TestOp::quote("Cookie: $login_cookie"), TestOp::quote($callback));
+    last if $st == 302;
+    sleep 1;
+}
+Test::More::is($st, 302, 'a login works again after the failover');
+Test::More::like(TestRedis::cli($::Replica, cmd => ['ROLE']), qr/^master/, 'at the promoted replica');
+($s) = ::until_status(200, ::b('/app/'), $unseen, 5);
+Test::More::is($s, 200, 'a session stored before the failover admits at a node that had not seen it');
+($s) = ::get(::b('/app/'), $seen);
+Test::More::is($s, 200, 'and one it had seen');
+--- request
+GET /open
+--- response_body: open
+--- timeout: 60
