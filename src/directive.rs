@@ -71,6 +71,24 @@ unsafe extern "C" fn block_directive<T>(
     }
 }
 
+/// `bytes` as an nginx string from cf's pool, which lives as long as the configuration;
+/// NUL-terminated, as OpenSSL's file functions need.
+pub fn conf_str(cf: &mut ngx_conf_t, bytes: &[u8]) -> Result<ngx_str_t, String> {
+    // SAFETY: the allocation is len + 1 bytes from cf's pool, which outlives its use.
+    unsafe {
+        let data = ngx::ffi::ngx_pnalloc(cf.pool, bytes.len() + 1).cast::<u8>();
+        if data.is_null() {
+            return Err("out of memory".into());
+        }
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len());
+        *data.add(bytes.len()) = 0;
+        Ok(ngx_str_t {
+            len: bytes.len(),
+            data,
+        })
+    }
+}
+
 /// The "is duplicate" answer of a directive given twice.
 pub const DUPLICATE: *mut c_char = c"is duplicate".as_ptr().cast_mut();
 

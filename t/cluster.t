@@ -37,6 +37,31 @@ our $tls_store = "        server 127.0.0.1:$Tls;\n        username nginx;\n"
 our $Primary = TestRedis::start();
 our $Replica = TestRedis::start(args => ['--replicaof', '127.0.0.1', $Primary]);
 our @Sentinels = map { TestRedis::sentinel($Primary) } 1 .. 3;
+# A server that answers the first GET with garbage, the next one with a bulk string that
+# never ends, and anything else with garbage.
+our $Junk = TestIdp::port(0);
+our $JunkPid = fork() // die $!;
+if (!$JunkPid) {
+    exec 'perl', '-MIO::Socket::INET', '-e', <<'_PL_', $Junk;
+my $s = IO::Socket::INET->new(Listen => 8, LocalAddr => '127.0.0.1', LocalPort => $ARGV[0],
+    ReuseAddr => 1) or die $!;
+my $gets = 0;
+while (my $c = $s->accept) {
+    sysread $c, my $buf, 4096;
+    if ($buf =~ /GET/ && $gets++ % 2 == 1) {
+        syswrite $c, "\$2000000000\r\n";
+        syswrite $c, 'x' x 65536 for 1 .. 20;
+    } else {
+        syswrite $c, "?garbage\r\n";
+    }
+    sysread $c, $buf, 4096;
+    close $c;
+}
+_PL_
+}
+my $Owner = $$;
+END { kill 'TERM', $JunkPid if $$ == $Owner && $JunkPid }
+
 our $sentinel_store = "        sentinel " . join(' ', map { "127.0.0.1:$_" } @Sentinels) . ";\n"
     . "        sentinel_master mymaster;\n        timeout 500ms;\n";
 
@@ -152,6 +177,10 @@ my ($s, $h) = ::get(::b('/app/'), $cookie);
 Test::More::is("$s " . (TestOp::header($h, 'X-User') // ''), '200 alice', 'admitted at B');
 ($s, $h) = ::get(::b('/app/'), $cookie);
 Test::More::is($s, 200, 'again, from what B keeps');
+kill 'HUP', TestNode::pid('b');
+sleep 1;
+($s) = ::get(::b('/app/'), $cookie);
+Test::More::is($s, 200, 'and after a reload of B');
 my $dump = TestRedis::dump($::Redis);
 Test::More::like($dump, qr/^ngx-auth:session:[0-9a-f]{64} \S+$/m, 'the session is in Redis');
 Test::More::unlike($dump, qr/alice|eyJ|example\.test/, 'which holds no sub, no token, no e-mail');
@@ -327,3 +356,29 @@ Test::More::is($s, 200, 'and one it had seen');
 GET /open
 --- response_body: open
 --- timeout: 60
+
+
+
+=== TEST 7: a store that answers garbage, or a reply larger than 1 MB: refused and logged, 503, and the worker goes on
+--- http_config eval
+$TestOp::front . ::common("        server 127.0.0.1:$::Junk;\n        timeout 500ms;\n", $::stored)
+--- config eval: $::locations
+--- user_files
+>>> app/index.html
+app
+--- init
+my $ticket = 'NGX_OIDC_SESSION=' . ('A' x 64);
+my ($s, $h) = ::get(::rp('/app/'), $ticket);
+Test::More::is("$s " . (TestOp::header($h, 'X-Error') // ''), '503 store_unavailable', 'garbage: 503');
+# Past the backoff of the failed connection.
+select undef, undef, undef, 0.5;
+($s, $h) = ::get(::rp('/app/'), $ticket);
+Test::More::is($s, 503, 'an endless bulk string: 503');
+($s) = TestOp::http(TestOp::quote(::rp('/open')));
+Test::More::is($s, 200, 'an open location answers');
+--- request
+GET /open
+--- response_body: open
+--- error_log eval
+[qr/\[error\] .*auth_redis "shared": a malformed reply/,
+ qr/\[error\] .*auth_redis "shared": a reply larger than 1048576 bytes/]

@@ -2,14 +2,26 @@
 //! tests: the tokens are of the sizes a provider's are, and they expire in a day, or in
 //! EXPIRES_IN seconds (negative: expired), an hour or more after they were refreshed.
 //!
+//! With `--stored N PREFIX`, N sessions kept in an `auth_redis` store instead, one per line:
+//! the cookie with its ticket, the key in the store and the value there, separated by tabs.
+//!
 //!   seal_session KEYFILE PROVIDER COOKIE_NAME [EXPIRES_IN]   prints `COOKIE_NAME=...`
+//!   seal_session --stored N PREFIX KEYFILE PROVIDER COOKIE_NAME
 
 use std::{env, fs, process};
 
+use auth_core::oidc::mark::hex;
+use auth_core::oidc::ticket::Ticket;
 use auth_core::oidc::{cookie, Sealer, Session};
 
 fn main() {
-    let args: Vec<String> = env::args().skip(1).collect();
+    let mut args: Vec<String> = env::args().skip(1).collect();
+    let mut stored = None;
+    if args.first().map(String::as_str) == Some("--stored") && args.len() >= 3 {
+        let n: usize = args[1].parse().unwrap_or_else(|_| usage());
+        stored = Some((n, args[2].clone()));
+        args.drain(..3);
+    }
     let (key, provider, name, expires_in) = match args.as_slice() {
         [key, provider, name] => (key, provider, name, 86_400),
         [key, provider, name, expires_in] => match expires_in.parse::<i64>() {
@@ -47,12 +59,27 @@ fn main() {
         eprintln!("seal_session: {e}");
         process::exit(1);
     });
+    if let Some((n, prefix)) = stored {
+        for _ in 0..n {
+            let ticket = Ticket::new().unwrap_or_else(|e| {
+                eprintln!("seal_session: {e}");
+                process::exit(1);
+            });
+            let value = ticket.seal(sealed.as_bytes()).unwrap_or_else(|e| {
+                eprintln!("seal_session: {e}");
+                process::exit(1);
+            });
+            let key = format!("{prefix}session:{}", hex(&ticket.name()));
+            println!("{name}={}\t{key}\t{value}", ticket.text());
+        }
+        return;
+    }
     let parts = cookie::split(name, &sealed).unwrap_or_default();
     let line: Vec<String> = parts.iter().map(|(n, v)| format!("{n}={v}")).collect();
     println!("{}", line.join("; "));
 }
 
 fn usage() -> ! {
-    eprintln!("usage: seal_session KEYFILE PROVIDER COOKIE_NAME [EXPIRES_IN]");
+    eprintln!("usage: seal_session [--stored N PREFIX] KEYFILE PROVIDER COOKIE_NAME [EXPIRES_IN]");
     process::exit(2);
 }

@@ -9,10 +9,11 @@ use core::ptr;
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_pcalloc, ngx_pool_cleanup_add, ngx_ssl_cleanup_ctx, ngx_ssl_create,
-    ngx_ssl_crl, ngx_ssl_t, ngx_ssl_trusted_certificate, ngx_str_t, NGX_SSL_TLSv1_2,
-    NGX_SSL_TLSv1_3, SSL_CTX_set_default_verify_paths, SSL_CTX_set_verify, SSL_VERIFY_PEER,
-    X509_STORE_CTX,
+    ngx_ssl_crl, ngx_ssl_t, ngx_ssl_trusted_certificate, NGX_SSL_TLSv1_2, NGX_SSL_TLSv1_3,
+    SSL_CTX_set_default_verify_paths, SSL_CTX_set_verify, SSL_VERIFY_PEER, X509_STORE_CTX,
 };
+
+use crate::directive::conf_str;
 
 /// What a peer's certificate is verified with: files of trusted certificates and of revoked
 /// ones (CRLs), as full paths; empty: the system's certificates, no CRL.
@@ -36,23 +37,6 @@ impl SslContexts {
         let ssl = client_context(cf, trust)?;
         self.0.borrow_mut().push((trust.clone(), ssl));
         Ok(ssl)
-    }
-}
-
-/// `path` as an nginx string from cf's pool, NUL-terminated as OpenSSL's file functions need.
-fn pool_str(cf: &mut ngx_conf_t, path: &[u8]) -> Result<ngx_str_t, String> {
-    // SAFETY: the allocation is len + 1 bytes from cf's pool, which outlives its use.
-    unsafe {
-        let data = ngx::ffi::ngx_pnalloc(cf.pool, path.len() + 1).cast::<u8>();
-        if data.is_null() {
-            return Err("out of memory".into());
-        }
-        ptr::copy_nonoverlapping(path.as_ptr(), data, path.len());
-        *data.add(path.len()) = 0;
-        Ok(ngx_str_t {
-            len: path.len(),
-            data,
-        })
     }
 }
 
@@ -84,7 +68,7 @@ pub fn client_context(cf: &mut ngx_conf_t, trust: &Trust) -> Result<*mut ngx_ssl
                 return Err("cannot use the system's trusted certificates".into());
             }
         } else {
-            let mut name = pool_str(cf, trusted)?;
+            let mut name = conf_str(cf, trusted)?;
             // Logs its own reason (file and OpenSSL's error) on failure.
             if !Status(ngx_ssl_trusted_certificate(cf, ssl, &mut name, 10)).is_ok() {
                 return Err(format!(
@@ -94,7 +78,7 @@ pub fn client_context(cf: &mut ngx_conf_t, trust: &Trust) -> Result<*mut ngx_ssl
             }
         }
         if !trust.crl.is_empty() {
-            let mut name = pool_str(cf, &trust.crl)?;
+            let mut name = conf_str(cf, &trust.crl)?;
             // Checks every certificate of the chain against the CRLs; logs its own reason.
             if !Status(ngx_ssl_crl(cf, ssl, &mut name)).is_ok() {
                 return Err(format!(

@@ -11,9 +11,10 @@ use std::rc::Rc;
 use auth_core::oidc::mark::{hex, Mark};
 use auth_core::oidc::ticket::{open_for, seal_for, Ticket};
 use auth_core::redis::{bytes, Reply};
-use ngx::ffi::{ngx_conf_t, ngx_str_t, NGX_LOG_ERR};
+use ngx::ffi::{ngx_conf_t, NGX_LOG_ERR};
 
 use super::zone::Zone;
+use crate::directive::conf_str;
 use crate::net;
 use crate::redis::{Listener, Redis, RedisError};
 use crate::request;
@@ -23,6 +24,10 @@ use crate::worker::cycle_log;
 /// This node's copy of the stored sessions it opened: one zone per store.
 const CACHE_SIZE: usize = 16 * 1024 * 1024;
 const BYTES_PER_PLACE: usize = 1024;
+/// Marks kept per worker while the store is away; the oldest go first.
+const MAX_OUTBOX: usize = 16384;
+/// Marks read at once when catching up.
+const PAGE: usize = 1000;
 /// How often a node waiting for another node's refresh looks again.
 const REFRESH_POLL: Duration = Duration::from_millis(50);
 
@@ -47,13 +52,8 @@ pub enum Claim {
 
 impl Cluster {
     pub fn add(cf: &mut ngx_conf_t, redis: Rc<Redis>) -> Result<Cluster, String> {
-        let name = format!("auth_redis_{}", redis.name);
-        // The zone's name lives as long as the configuration: nginx keeps a pointer to it.
-        let name: &'static str = Box::leak(name.into_boxed_str());
-        let shm_name = ngx_str_t {
-            len: name.len(),
-            data: name.as_ptr().cast_mut(),
-        };
+        // nginx keeps the zone's name: it lives in the configuration's pool.
+        let shm_name = conf_str(cf, format!("auth_redis_{}", redis.name).as_bytes())?;
         let cache = Store::shared::<BYTES_PER_PLACE>(cf, shm_name, CACHE_SIZE)?;
         Ok(Cluster {
             redis,
@@ -139,7 +139,11 @@ impl Cluster {
         let this = self.clone();
         net::spawn("auth_oidc", async move {
             if this.send(&mark).await.is_err() {
-                this.outbox.borrow_mut().push(mark);
+                let mut outbox = this.outbox.borrow_mut();
+                if outbox.len() >= MAX_OUTBOX {
+                    outbox.remove(0);
+                }
+                outbox.push(mark);
             }
         });
     }
@@ -166,16 +170,35 @@ impl Cluster {
         self.redis
             .call(&[b"ZREMRANGEBYSCORE", &marks, b"-inf", now_text.as_bytes()])
             .await?;
-        let held = self
-            .redis
-            .call(&[b"ZRANGEBYSCORE", &marks, now_text.as_bytes(), b"+inf"])
-            .await?;
-        if let Reply::Array(items) = held {
+        let page = PAGE.to_string();
+        let mut offset = 0;
+        // As many as the zone holds, a page at a time.
+        while offset < MAX_OUTBOX {
+            let from = offset.to_string();
+            let held = self
+                .redis
+                .call(&[
+                    b"ZRANGEBYSCORE",
+                    &marks,
+                    now_text.as_bytes(),
+                    b"+inf",
+                    b"LIMIT",
+                    from.as_bytes(),
+                    page.as_bytes(),
+                ])
+                .await?;
+            let Reply::Array(items) = held else {
+                break;
+            };
             for item in &items {
                 if let Some(mark) = bytes(item).and_then(Mark::parse) {
                     zone.mark(&mark.id, mark.at, mark.until, false);
                 }
             }
+            if items.len() < PAGE {
+                break;
+            }
+            offset += PAGE;
         }
         let pending = core::mem::take(&mut *self.outbox.borrow_mut());
         for (i, mark) in pending.iter().enumerate() {
