@@ -123,7 +123,7 @@ sub until_status {
     while (1) {
         ($s) = get($url, $cookie);
         last if $s == $want || Time::HiRes::time() - $start > $seconds;
-        Time::HiRes::sleep(0.05);
+        Time::HiRes::sleep(0.01);
     }
     return ($s, Time::HiRes::time() - $start);
 }
@@ -188,6 +188,7 @@ Test::More::unlike($dump, qr/alice|eyJ|example\.test/, 'which holds no sub, no t
 Test::More::is($s, 302, 'logged out at B');
 my ($at_a, $took) = ::until_status(401, ::rp('/app/'), $cookie, 1);
 Test::More::is($at_a, 401, 'the cookie is refused at A within a second');
+Test::More::note(sprintf 'refused at A after %.0f ms', $took * 1000);
 Test::More::unlike(TestRedis::dump($::Redis), qr/^ngx-auth:session:/m, 'and gone from Redis');
 --- request
 GET /open
@@ -214,6 +215,7 @@ my $token = ::logout_token($sid);
 Test::More::is(::post_logout(::rp('/backchannel'), $token), 200, 'the logout is taken at A');
 my ($at_b, $took) = ::until_status(401, ::b('/app/'), $cookie, 1);
 Test::More::is($at_b, 401, 'B refuses the session within a second');
+Test::More::note(sprintf 'refused at B after %.0f ms', $took * 1000);
 Test::More::is(::post_logout(::b('/backchannel'), $token), 400, 'the same logout token at B: 400');
 Test::More::like(TestNode::error_log('b'), qr/back-channel logout refused: the logout token was used already/,
     'as used already');

@@ -48,9 +48,16 @@ pub fn ended(r: &ngx_http_request_t, provider: &Provider, session: &Session, now
     }
     zone.marked(&id(provider, "sub", &session.sub), now)
         .is_some_and(|at| session.started < at)
-        || zone
-            .marked(&id(provider, "login", &session.id_token), now)
-            .is_some()
+        || zone.marked(&login_id(provider, session), now).is_some()
+}
+
+/// What marks one session at its logout, whatever copy of its cookie: the signature of its ID
+/// token, unique to the token. A copy from before a refresh is refused once it is refreshed
+/// into the marked session.
+pub fn login_id(provider: &Provider, session: &Session) -> [u8; 32] {
+    let token = session.id_token.as_bytes();
+    let signature = &token[token.len().saturating_sub(43)..];
+    fingerprint(&[provider.name.as_bytes(), b"login", signature])
 }
 
 /// Marks `id` ended until `until`, on this node and, with a cluster, on every node.

@@ -614,7 +614,7 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
     });
     // Copies of the cookie are refused too, on every node.
     if let Some(session) = &session {
-        let id = backchannel::id(provider, "login", &session.id_token);
+        let id = backchannel::login_id(provider, session);
         backchannel::mark(r, provider, &id, now, session.ends);
     }
     let id_token = session.map(|session| session.id_token);
