@@ -15,6 +15,8 @@ pub struct Mark {
     /// Made by a request that nothing authenticates (front-channel logout): it never takes
     /// the place of another mark that still holds.
     weak: bool,
+    /// Not told yet to whom it concerns too: 0, or who (the other nodes of a cluster).
+    pending: u8,
 }
 
 fn home(id: &[u8; 32], len: usize) -> usize {
@@ -60,8 +62,37 @@ pub fn mark(marks: &mut [Mark], id: &[u8; 32], now: i64, until: i64, weak: bool)
         at: now,
         until,
         weak,
+        pending: 0,
     };
     true
+}
+
+/// Notes that the mark of `id` is not told yet to `to` (not 0).
+pub fn set_pending(marks: &mut [Mark], id: &[u8; 32], to: u8) {
+    if marks.is_empty() {
+        return;
+    }
+    let start = home(id, marks.len());
+    let len = marks.len();
+    if let Some(at) = (0..PROBES.min(len))
+        .map(|i| (start + i) % len)
+        .find(|&i| &marks[i].id == id)
+    {
+        marks[at].pending = to;
+    }
+}
+
+/// The marks not told yet to `to` that still hold at `now`, as `(id, at, until, weak)`: no
+/// longer pending.
+pub fn take_pending(marks: &mut [Mark], to: u8, now: i64) -> Vec<([u8; 32], i64, i64, bool)> {
+    let mut out = Vec::new();
+    for m in marks.iter_mut().filter(|m| m.pending == to) {
+        m.pending = 0;
+        if m.until > now {
+            out.push((m.id, m.at, m.until, m.weak));
+        }
+    }
+    out
 }
 
 /// When `id` was marked, if it is remembered at `now`.

@@ -60,17 +60,25 @@ pub fn login_id(provider: &Provider, session: &Session) -> [u8; 32] {
     fingerprint(&[provider.name.as_bytes(), b"login", signature])
 }
 
-/// Marks `id` ended until `until`, on this node and, with a cluster, on every node.
-pub fn mark(r: &ngx_http_request_t, provider: &Provider, id: &[u8; 32], now: i64, until: i64) {
+/// Marks `id` ended until `until`, on this node and, with a cluster, on every node; `weak`:
+/// as a request that nothing authenticates may.
+pub fn mark(
+    r: &ngx_http_request_t,
+    provider: &Provider,
+    id: &[u8; 32],
+    (now, until): (i64, i64),
+    weak: bool,
+) {
     let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
         return;
     };
-    zone.mark(id, now, until, false);
+    zone.mark(id, now, until, weak);
     if let Some(cluster) = provider.cluster() {
         cluster.publish(Mark {
             id: *id,
             at: now,
             until,
+            weak,
         });
     }
 }
@@ -147,11 +155,11 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
     let until = now + s.session_timeout as i64;
     let what = match (&logout.sid, &logout.sub) {
         (Some(sid), _) => {
-            mark(r, provider, &id(provider, "sid", sid), now, until);
+            mark(r, provider, &id(provider, "sid", sid), (now, until), false);
             "the session"
         }
         (None, Some(sub)) => {
-            mark(r, provider, &id(provider, "sub", sub), now, until);
+            mark(r, provider, &id(provider, "sub", sub), (now, until), false);
             "the user's sessions"
         }
         (None, None) => return refuse(r, format_args!("neither sid nor sub")),

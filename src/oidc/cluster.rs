@@ -4,7 +4,6 @@
 //! the logout tokens seen; and refreshes, one per refresh token across the nodes, their
 //! results sealed with the refresh token they replace.
 
-use core::cell::RefCell;
 use core::time::Duration;
 use std::rc::Rc;
 
@@ -24,8 +23,8 @@ use crate::worker::cycle_log;
 /// This node's copy of the stored sessions it opened: one zone per store.
 const CACHE_SIZE: usize = 16 * 1024 * 1024;
 const BYTES_PER_PLACE: usize = 1024;
-/// Marks kept per worker while the store is away; the oldest go first.
-const MAX_OUTBOX: usize = 16384;
+/// Marks read at most when catching up: what the zone holds.
+const MAX_MARKS: usize = super::zone::MARKS;
 /// Marks read at once when catching up.
 const PAGE: usize = 1000;
 /// How often a node waiting for another node's refresh looks again.
@@ -34,8 +33,11 @@ const REFRESH_POLL: Duration = Duration::from_millis(50);
 pub struct Cluster {
     pub redis: Rc<Redis>,
     pub cache: Rc<Store>,
-    /// Marks made in this worker that the store has not taken yet.
-    outbox: RefCell<Vec<Mark>>,
+    /// The node's marks; those the store has not taken yet are pending there, so that a
+    /// reload or another worker loses none of them.
+    zone: Zone,
+    /// Which cluster of the configuration this is, from 1, for the marks pending.
+    number: u8,
 }
 
 /// What a node may do about a refresh, as the store says.
@@ -51,14 +53,24 @@ pub enum Claim {
 }
 
 impl Cluster {
-    pub fn add(cf: &mut ngx_conf_t, redis: Rc<Redis>) -> Result<Cluster, String> {
+    pub fn add(
+        cf: &mut ngx_conf_t,
+        redis: Rc<Redis>,
+        zone: Zone,
+        number: usize,
+    ) -> Result<Cluster, String> {
+        let number = u8::try_from(number)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or("too many auth_redis stores with providers; at most 255")?;
         // nginx keeps the zone's name: it lives in the configuration's pool.
         let shm_name = conf_str(cf, format!("auth_redis_{}", redis.name).as_bytes())?;
         let cache = Store::shared::<BYTES_PER_PLACE>(cf, shm_name, CACHE_SIZE)?;
         Ok(Cluster {
             redis,
             cache: Rc::new(cache),
-            outbox: RefCell::new(Vec::new()),
+            zone,
+            number,
         })
     }
 
@@ -139,11 +151,7 @@ impl Cluster {
         let this = self.clone();
         net::spawn("auth_oidc", async move {
             if this.send(&mark).await.is_err() {
-                let mut outbox = this.outbox.borrow_mut();
-                if outbox.len() >= MAX_OUTBOX {
-                    outbox.remove(0);
-                }
-                outbox.push(mark);
+                this.zone.set_pending(&mark.id, this.number);
             }
         });
     }
@@ -163,7 +171,8 @@ impl Cluster {
 
     /// The marks that hold now, for a node that was away; the marks made here meanwhile go
     /// out.
-    async fn catch_up(&self, zone: Zone) -> Result<(), RedisError> {
+    async fn catch_up(&self) -> Result<(), RedisError> {
+        let zone = self.zone;
         let now = request::now();
         let marks = self.redis.key(&[b"marks"]);
         let now_text = now.to_string();
@@ -173,7 +182,7 @@ impl Cluster {
         let page = PAGE.to_string();
         let mut offset = 0;
         // As many as the zone holds, a page at a time.
-        while offset < MAX_OUTBOX {
+        while offset < MAX_MARKS {
             let from = offset.to_string();
             let held = self
                 .redis
@@ -192,7 +201,7 @@ impl Cluster {
             };
             for item in &items {
                 if let Some(mark) = bytes(item).and_then(Mark::parse) {
-                    zone.mark(&mark.id, mark.at, mark.until, false);
+                    zone.mark(&mark.id, mark.at, mark.until, mark.weak);
                 }
             }
             if items.len() < PAGE {
@@ -200,10 +209,18 @@ impl Cluster {
             }
             offset += PAGE;
         }
-        let pending = core::mem::take(&mut *self.outbox.borrow_mut());
-        for (i, mark) in pending.iter().enumerate() {
-            if let Err(err) = self.send(mark).await {
-                self.outbox.borrow_mut().extend_from_slice(&pending[i..]);
+        let pending = zone.take_pending(self.number, now);
+        for (i, &(id, at, until, weak)) in pending.iter().enumerate() {
+            let mark = Mark {
+                id,
+                at,
+                until,
+                weak,
+            };
+            if let Err(err) = self.send(&mark).await {
+                for (id, ..) in &pending[i..] {
+                    zone.set_pending(id, self.number);
+                }
                 return Err(err);
             }
         }
@@ -292,10 +309,9 @@ impl Cluster {
     }
 
     /// Listens, in this worker, for the marks of the other nodes.
-    pub fn start(self: &Rc<Self>, zone: Zone) {
+    pub fn start(self: &Rc<Self>) {
         self.redis.subscribe(Rc::new(Marks {
             cluster: self.clone(),
-            zone,
         }));
     }
 }
@@ -303,15 +319,13 @@ impl Cluster {
 /// Applies the other nodes' marks to this node's zone.
 struct Marks {
     cluster: Rc<Cluster>,
-    zone: Zone,
 }
 
 impl Listener for Marks {
     fn connected(&self) {
         let cluster = self.cluster.clone();
-        let zone = self.zone;
         net::spawn("auth_oidc", async move {
-            if let Err(err) = cluster.catch_up(zone).await {
+            if let Err(err) = cluster.catch_up().await {
                 cycle_log().error(
                     NGX_LOG_ERR,
                     0,
@@ -326,7 +340,9 @@ impl Listener for Marks {
 
     fn message(&self, payload: &[u8]) {
         if let Some(mark) = Mark::parse(payload) {
-            self.zone.mark(&mark.id, mark.at, mark.until, false);
+            self.cluster
+                .zone
+                .mark(&mark.id, mark.at, mark.until, mark.weak);
         }
     }
 }

@@ -5,13 +5,12 @@
 use std::rc::Rc;
 
 use auth_core::oidc::logout::frontchannel_sid;
-use auth_core::oidc::Session;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, NGX_HTTP_BAD_REQUEST, NGX_HTTP_INTERNAL_SERVER_ERROR,
     NGX_LOG_INFO,
 };
 
-use super::backchannel::{id, respond};
+use super::backchannel::{id, mark, respond};
 use super::headers::cookies;
 use super::provider::Provider;
 use super::OidcMain;
@@ -27,9 +26,7 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
         let sealer = OidcMain::of(r)?.sealer.borrow().clone()?;
         let header = cookies(r);
         let loaded = super::sessions::load(provider, &header, now)?.ok()?;
-        Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now)
-            .ok()?
-            .sid
+        loaded.open(provider, &sealer, now).ok()?.sid.clone()
     });
     let Some(sid) = sid else {
         request::log(r).error(
@@ -39,16 +36,12 @@ pub fn handle(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t 
         );
         return NGX_HTTP_BAD_REQUEST as ngx_int_t;
     };
-    let Some(zone) = OidcMain::of(r).and_then(|m| m.zone.get()) else {
+    if OidcMain::of(r).and_then(|m| m.zone.get()).is_none() {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
-    };
+    }
     // Unauthenticated: the mark may not push out another one (a back-channel logout's).
-    zone.mark(
-        &id(provider, "sid", &sid),
-        now,
-        now + s.session_timeout as i64,
-        true,
-    );
+    let until = now + s.session_timeout as i64;
+    mark(r, provider, &id(provider, "sid", &sid), (now, until), true);
     request::log(r).error(
         NGX_LOG_INFO,
         0,

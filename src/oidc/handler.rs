@@ -92,7 +92,7 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
     match loaded {
         None => {}
         Some(Err(why)) => refused(r, "bad_session", format_args!("session refused: {why}")),
-        Some(Ok(loaded)) => match provider.open_session(&sealer, loaded.sealed.as_bytes(), now) {
+        Some(Ok(loaded)) => match loaded.open(&provider, &sealer, now) {
             Ok(session) if backchannel::ended(r, &provider, &session, now) => {
                 refused(
                     r,
@@ -121,6 +121,9 @@ fn handle(r: &mut ngx_http_request_t) -> ngx_int_t {
                         );
                         if saved.is_err() {
                             return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+                        }
+                        if let Some(ticket) = &loaded.ticket {
+                            provider.remember_ticket(ticket, session.clone());
                         }
                     }
                     set_ctx(r, |c| {
@@ -609,15 +612,15 @@ fn logout(r: &mut ngx_http_request_t, provider: &Rc<Provider>) -> ngx_int_t {
         },
         _ => None,
     };
-    let session = sealer.zip(loaded).and_then(|(sealer, loaded)| {
-        Session::open(&sealer, &provider.name, loaded.sealed.as_bytes(), now).ok()
-    });
+    let session = sealer
+        .zip(loaded)
+        .and_then(|(sealer, loaded)| loaded.open(provider, &sealer, now).ok());
     // Copies of the cookie are refused too, on every node.
     if let Some(session) = &session {
         let id = backchannel::login_id(provider, session);
-        backchannel::mark(r, provider, &id, now, session.ends);
+        backchannel::mark(r, provider, &id, (now, session.ends), false);
     }
-    let id_token = session.map(|session| session.id_token);
+    let id_token = session.map(|session| session.id_token.clone());
     // A session ends: what the browser cached of it goes too (this origin's cache only).
     let had_session = cookie::get(&header, &s.cookie_name).is_some();
     if sessions::end(r, provider, &header).is_none()

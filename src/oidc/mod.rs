@@ -342,7 +342,8 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
             ),
         );
     }
-    main.zone.set(Some(zone::Zone::add(cf).ok_or(())?));
+    let zone = zone::Zone::add(cf).ok_or(())?;
+    main.zone.set(Some(zone));
     let clcf = NgxHttpCoreModule::location_conf(cf).ok_or(())?;
     let (resolver, resolver_timeout) = (clcf.resolver, clcf.resolver_timeout);
     let providers = main.providers.borrow().clone();
@@ -382,7 +383,7 @@ pub fn init(cf: &mut ngx_conf_t) -> Result<(), ()> {
     }
     for provider in providers {
         let prepared = provider
-            .set_store(cf, &stores, redis, &main.clusters)
+            .set_store(cf, &stores, redis, &main.clusters, zone)
             .and_then(|()| provider.prepare(cf, contexts, sources, resolver, resolver_timeout));
         if let Err(why) = prepared {
             Sink::Log(cf.log).error(
@@ -404,10 +405,7 @@ pub fn start(cycle: &ngx::ffi::ngx_cycle_t) {
     let Some(main) = OidcMain::of(cycle) else {
         return;
     };
-    let Some(zone) = main.zone.get() else {
-        return;
-    };
     for cluster in main.clusters.borrow().iter() {
-        cluster.start(zone);
+        cluster.start();
     }
 }

@@ -12,7 +12,8 @@ use auth_core::jwt::scope::is_scope_token;
 use auth_core::key_url::{Schedule, DEFAULT_COOLDOWN};
 use auth_core::keys::Key;
 use auth_core::oidc::metadata::check_issuer;
-use auth_core::oidc::opened::Opened;
+use auth_core::oidc::opened::{Opened, OpenedTickets};
+use auth_core::oidc::ticket::Ticket;
 use auth_core::oidc::{Metadata, Sealer, Session, SessionError};
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
@@ -179,9 +180,11 @@ pub struct Provider {
     /// With `cluster`, or a `session_store` that names an `auth_redis`.
     cluster: RefCell<Option<Rc<Cluster>>>,
     /// The sessions are kept in the cluster's store.
-    tickets: Cell<bool>,
+    stored: Cell<bool>,
     /// This worker's sessions opened recently.
     opened: RefCell<Opened>,
+    /// And its stored sessions, by ticket.
+    opened_tickets: RefCell<OpenedTickets>,
     read: RefCell<Option<Read>>,
 }
 
@@ -266,8 +269,9 @@ pub fn set_oidc_provider(
         source: RefCell::new(None),
         store: RefCell::new(None),
         cluster: RefCell::new(None),
-        tickets: Cell::new(false),
+        stored: Cell::new(false),
         opened: RefCell::new(Opened::new(OPENED)),
+        opened_tickets: RefCell::new(OpenedTickets::new(OPENED)),
         read: RefCell::new(None),
     }));
     NGX_CONF_OK
@@ -525,6 +529,19 @@ impl Provider {
             .open(sealer, &self.name, sealed, now)
     }
 
+    /// The stored session of `ticket`, if this worker opened it lately.
+    pub fn opened_ticket(&self, ticket: &Ticket, now: i64) -> Option<Rc<Session>> {
+        self.opened_tickets.borrow_mut().get(ticket, now)
+    }
+
+    pub fn remember_ticket(&self, ticket: &Ticket, session: Rc<Session>) {
+        self.opened_tickets.borrow_mut().put(ticket, session);
+    }
+
+    pub fn forget_ticket(&self, ticket: &Ticket) {
+        self.opened_tickets.borrow_mut().remove(ticket);
+    }
+
     /// The zone of `session_store`, if any.
     pub fn store(&self) -> Option<Rc<Store>> {
         self.store.borrow().clone()
@@ -537,7 +554,7 @@ impl Provider {
 
     /// The cluster whose store keeps the sessions, if it does.
     pub fn ticket_store(&self) -> Option<Rc<Cluster>> {
-        self.tickets.get().then(|| self.cluster()).flatten()
+        self.stored.get().then(|| self.cluster()).flatten()
     }
 
     /// Finds what `session_store` and `cluster` name: an `oidc_session_zone` among `stores`,
@@ -548,13 +565,14 @@ impl Provider {
         stores: &[Rc<Store>],
         redis: Option<&RedisStores>,
         clusters: &RefCell<Vec<Rc<Cluster>>>,
+        zone: super::zone::Zone,
     ) -> Result<(), String> {
         let s = &self.settings;
         let find_redis = |name: &str| redis.and_then(|r| r.find(name));
         if let Some(name) = &s.session_store {
             match (stores.iter().find(|s| &s.name == name), find_redis(name)) {
                 (Some(store), None) => *self.store.borrow_mut() = Some(store.clone()),
-                (None, Some(_)) => self.tickets.set(true),
+                (None, Some(_)) => self.stored.set(true),
                 _ => {
                     return Err(format!(
                         "session_store \"{name}\": no oidc_session_zone or auth_redis \"{name}\""
@@ -563,7 +581,7 @@ impl Provider {
             }
         }
         let stored = self
-            .tickets
+            .stored
             .get()
             .then_some(s.session_store.as_ref())
             .flatten();
@@ -586,7 +604,8 @@ impl Provider {
         let cluster = match found {
             Some(cluster) => cluster,
             None => {
-                let cluster = Rc::new(Cluster::add(cf, redis)?);
+                let number = clusters.borrow().len() + 1;
+                let cluster = Rc::new(Cluster::add(cf, redis, zone, number)?);
                 clusters.borrow_mut().push(cluster.clone());
                 cluster
             }

@@ -4,11 +4,13 @@
 //! with there) and the node a copy of the sessions it opened.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use auth_core::oidc::cookie;
 use auth_core::oidc::login::in_domain;
 use auth_core::oidc::session::{id_from_text, id_text, new_id};
 use auth_core::oidc::ticket::Ticket;
+use auth_core::oidc::{Sealer, Session, SessionError};
 use ngx::ffi::{ngx_http_request_t, NGX_LOG_WARN};
 
 use super::headers::{add_header, is_https};
@@ -23,6 +25,27 @@ pub struct Loaded<'a> {
     pub key: Option<[u8; 32]>,
     /// Its ticket, when an `auth_redis` keeps it.
     pub ticket: Option<Ticket>,
+    /// The session, when this worker opened its ticket lately (`sealed` is then empty).
+    pub opened: Option<Rc<Session>>,
+}
+
+impl Loaded<'_> {
+    /// The session, opened once per worker while it is used.
+    pub fn open(
+        &self,
+        provider: &Provider,
+        sealer: &Sealer,
+        now: i64,
+    ) -> Result<Rc<Session>, SessionError> {
+        if let Some(session) = &self.opened {
+            return Ok(session.clone());
+        }
+        let session = provider.open_session(sealer, self.sealed.as_bytes(), now)?;
+        if let Some(ticket) = &self.ticket {
+            provider.remember_ticket(ticket, session.clone());
+        }
+        Ok(session)
+    }
 }
 
 /// Why a request's session is not there.
@@ -90,12 +113,21 @@ pub fn load<'a>(
         let Some(ticket) = Ticket::parse(&value) else {
             return Some(Err(Missing::Refused("the session ticket is not valid")));
         };
+        if let Some(session) = provider.opened_ticket(&ticket, now) {
+            return Some(Ok(Loaded {
+                sealed: Cow::Borrowed(""),
+                key: None,
+                ticket: Some(ticket),
+                opened: Some(session),
+            }));
+        }
         return Some(match cluster.cache.get(&ticket.name(), now) {
             Some(sealed) => String::from_utf8(sealed)
                 .map(|sealed| Loaded {
                     sealed: Cow::Owned(sealed),
                     key: None,
                     ticket: Some(ticket),
+                    opened: None,
                 })
                 .map_err(|_| Missing::Refused("the stored session is not valid")),
             None => Err(Missing::Fetch(ticket)),
@@ -106,6 +138,7 @@ pub fn load<'a>(
             sealed: value,
             key: None,
             ticket: None,
+            opened: None,
         }));
     };
     let Some(key) = id_from_text(&value) else {
@@ -117,6 +150,7 @@ pub fn load<'a>(
                 sealed: Cow::Owned(sealed),
                 key: Some(key),
                 ticket: None,
+                opened: None,
             })
             .map_err(|_| Missing::Refused("the stored session is not valid")),
         None => Err(Missing::Refused(
@@ -137,6 +171,7 @@ pub fn fetched<'a>(provider: &Provider, ticket: Ticket, sealed: String, now: i64
         sealed: Cow::Owned(sealed),
         key: None,
         ticket: Some(ticket),
+        opened: None,
     }
 }
 
@@ -154,6 +189,7 @@ pub fn adopt(
     let name = &provider.settings.cookie_name;
     let before = cookie::join(header, name);
     if let Some(old) = before.as_ref().and_then(|(v, _)| Ticket::parse(v)) {
+        provider.forget_ticket(&old);
         cluster.forget(&old);
     }
     cluster
@@ -237,6 +273,7 @@ pub fn end(r: &mut ngx_http_request_t, provider: &Provider, header: &[u8]) -> Op
     let joined = cookie::join(header, name);
     if let (Some(cluster), Some((value, _))) = (provider.ticket_store(), &joined) {
         if let Some(ticket) = Ticket::parse(value) {
+            provider.forget_ticket(&ticket);
             cluster.forget(&ticket);
         }
     }

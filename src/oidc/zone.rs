@@ -49,7 +49,7 @@ impl Slot {
 }
 
 /// Marks remembered at once.
-const MARKS: usize = 16384;
+pub const MARKS: usize = 16384;
 
 #[repr(C)]
 struct Shared {
@@ -226,6 +226,34 @@ impl Zone {
         // SAFETY: a plain read of a counter that only grows.
         self.shared()
             .is_some_and(|(_, shared)| unsafe { ptr::read_volatile(&(*shared).marked) } != 0)
+    }
+
+    /// Notes that the mark of `id` is not told yet to the other nodes of cluster `to` (not 0).
+    pub fn set_pending(&self, id: &[u8; 32], to: u8) {
+        let Some((pool, shared)) = self.shared() else {
+            return;
+        };
+        // SAFETY: the pool's mutex guards the marks.
+        unsafe {
+            ngx_shmtx_lock(&mut (*pool).mutex);
+            marks::set_pending(&mut (*shared).marks, id, to);
+            ngx_shmtx_unlock(&mut (*pool).mutex);
+        }
+    }
+
+    /// The marks not told yet to the other nodes of cluster `to` that still hold at `now`;
+    /// whoever takes them tells them.
+    pub fn take_pending(&self, to: u8, now: i64) -> Vec<([u8; 32], i64, i64, bool)> {
+        let Some((pool, shared)) = self.shared() else {
+            return Vec::new();
+        };
+        // SAFETY: the pool's mutex guards the marks.
+        unsafe {
+            ngx_shmtx_lock(&mut (*pool).mutex);
+            let pending = marks::take_pending(&mut (*shared).marks, to, now);
+            ngx_shmtx_unlock(&mut (*pool).mutex);
+            pending
+        }
     }
 
     /// When `id` was marked, if it is remembered at `now`.

@@ -1,11 +1,14 @@
 //! A session's end as the nodes of a cluster tell it to one another: what is marked (a
-//! fingerprint, never a name), when, and until when. As text: `<64 hex digits> <at> <until>`.
+//! fingerprint, never a name), when, until when, and whether a request that nothing
+//! authenticates made it (a front-channel logout: it never takes the place of another mark).
+//! As text: `<64 hex digits> <at> <until>`, then ` weak` for those.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
     pub id: [u8; 32],
     pub at: i64,
     pub until: i64,
+    pub weak: bool,
 }
 
 /// Lowercase hex, as the store's keys name fingerprints.
@@ -21,13 +24,19 @@ pub fn hex(bytes: &[u8]) -> String {
 
 impl Mark {
     pub fn text(&self) -> String {
-        format!("{} {} {}", hex(&self.id), self.at, self.until)
+        let weak = if self.weak { " weak" } else { "" };
+        format!("{} {} {}{weak}", hex(&self.id), self.at, self.until)
     }
 
     pub fn parse(text: &[u8]) -> Option<Mark> {
         let text = core::str::from_utf8(text).ok()?;
         let mut parts = text.split(' ');
         let (id, at, until) = (parts.next()?, parts.next()?, parts.next()?);
+        let weak = match parts.next() {
+            None => false,
+            Some("weak") => true,
+            Some(_) => return None,
+        };
         if parts.next().is_some() || id.len() != 64 {
             return None;
         }
@@ -44,7 +53,12 @@ impl Mark {
         }
         let at: i64 = at.parse().ok()?;
         let until: i64 = until.parse().ok()?;
-        (at >= 0 && until > at).then_some(Mark { id: out, at, until })
+        (at >= 0 && until > at).then_some(Mark {
+            id: out,
+            at,
+            until,
+            weak,
+        })
     }
 }
 
@@ -58,10 +72,14 @@ mod tests {
             id: [0xab; 32],
             at: 100,
             until: 200,
+            weak: false,
         };
         let text = mark.text();
         assert_eq!(&text[..4], "abab");
         assert_eq!(Mark::parse(text.as_bytes()), Some(mark));
+        let weak = Mark { weak: true, ..mark };
+        assert!(weak.text().ends_with(" 200 weak"));
+        assert_eq!(Mark::parse(weak.text().as_bytes()), Some(weak));
     }
 
     #[test]
@@ -71,6 +89,8 @@ mod tests {
             String::new(),
             format!("{id} 1"),
             format!("{id} 1 2 3"),
+            format!("{id} 1 2 weak x"),
+            format!("{id} 1 2 strong"),
             format!("{} 1 2", "AB".repeat(32)),
             format!("{} 1 2", "zz".repeat(32)),
             format!("{id} 2 1"),

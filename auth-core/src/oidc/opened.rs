@@ -10,6 +10,7 @@ use lru::LruCache;
 
 use super::seal::Sealer;
 use super::session::{Session, SessionError};
+use super::ticket::Ticket;
 
 /// Bytes at the end of a sealed value that key its entry: the tag, in base64url.
 const KEY: usize = 24;
@@ -54,6 +55,37 @@ impl Opened {
         let session = Rc::new(Session::open(sealer, provider, sealed, now)?);
         self.entries.put(key, (sealed.into(), session.clone()));
         Ok(session)
+    }
+}
+
+/// Stored sessions opened recently, by their ticket: the next request of the same session is
+/// admitted without reading the node's copy or the store; `ends` is checked on each use.
+pub struct OpenedTickets {
+    entries: LruCache<Ticket, Rc<Session>>,
+}
+
+impl OpenedTickets {
+    pub fn new(max: NonZeroUsize) -> Self {
+        OpenedTickets {
+            entries: LruCache::new(max),
+        }
+    }
+
+    pub fn get(&mut self, ticket: &Ticket, now: i64) -> Option<Rc<Session>> {
+        let session = self.entries.get(ticket)?.clone();
+        if now >= session.ends {
+            self.entries.pop(ticket);
+            return None;
+        }
+        Some(session)
+    }
+
+    pub fn put(&mut self, ticket: &Ticket, session: Rc<Session>) {
+        self.entries.put(ticket.clone(), session);
+    }
+
+    pub fn remove(&mut self, ticket: &Ticket) {
+        self.entries.pop(ticket);
     }
 }
 
@@ -119,5 +151,24 @@ mod tests {
             );
         }
         assert_eq!(opened.entries.len(), 0);
+    }
+
+    #[test]
+    fn a_ticket_finds_its_session_until_it_ends_or_is_removed() {
+        let mut opened = OpenedTickets::new(NonZeroUsize::new(2).unwrap());
+        let ticket = Ticket::new().unwrap();
+        let other = Ticket::new().unwrap();
+        let s = Rc::new(session());
+        opened.put(&ticket, s.clone());
+        assert!(Rc::ptr_eq(&opened.get(&ticket, s.ends - 1).unwrap(), &s));
+        assert!(opened.get(&other, s.ends - 1).is_none());
+        assert!(opened.get(&ticket, s.ends).is_none());
+        assert!(
+            opened.get(&ticket, s.ends - 1).is_none(),
+            "an ended session is dropped"
+        );
+        opened.put(&ticket, s.clone());
+        opened.remove(&ticket);
+        assert!(opened.get(&ticket, s.ends - 1).is_none());
     }
 }

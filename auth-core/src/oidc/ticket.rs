@@ -13,7 +13,7 @@ const ID_LEN: usize = 16;
 const KEY_LEN: usize = 32;
 
 /// A session's ticket, as its cookie carries it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Ticket {
     id: [u8; ID_LEN],
     key: [u8; KEY_LEN],
