@@ -8,11 +8,11 @@ use core::task::{Poll, Waker};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use auth_core::redis::{command, ReplyError};
+use auth_core::redis::command;
 use ngx::ffi::{ngx_current_msec, ngx_msec_t, NGX_LOG_ERR};
-use thiserror::Error;
 
 use super::connection::{connect, Connection};
+use super::error::RedisError;
 use super::{Redis, Reply};
 use crate::net;
 use crate::worker::{cycle_log, shutting_down};
@@ -20,32 +20,6 @@ use crate::worker::{cycle_log, shutting_down};
 /// Backoff after a failed connection, doubled up to the most.
 const BACKOFF_MS: ngx_msec_t = 250;
 const MAX_BACKOFF_MS: ngx_msec_t = 4000;
-
-#[derive(Debug, Clone, Error)]
-pub enum RedisError {
-    #[error("timed out")]
-    TimedOut,
-    #[error("{0} (not tried again yet)")]
-    Down(String),
-    #[error("{0}")]
-    Io(String),
-    #[error("connection closed by {0}")]
-    Closed(String),
-    #[error("the server answered \"{0}\"")]
-    Server(String),
-    #[error("{0} is not the primary")]
-    NotPrimary(String),
-    #[error("sentinel {0} does not know the primary \"{1}\"")]
-    Sentinel(String, String),
-    #[error(transparent)]
-    Reply(#[from] ReplyError),
-    #[error("an unexpected reply")]
-    Unexpected,
-    #[error("not configured in this worker")]
-    NotReady,
-    #[error("the worker is shutting down")]
-    ShuttingDown,
-}
 
 #[derive(Default)]
 struct Slot {

@@ -6,7 +6,7 @@ use core::pin::Pin;
 
 use auth_core::redis::{command, is_primary, sentinel_primary, Address, Replies, Reply};
 
-use super::client::RedisError;
+use super::error::RedisError;
 use super::Redis;
 use crate::net::client::{resolve, Reach};
 use crate::net::peer::Peer;

@@ -4,6 +4,7 @@
 
 mod client;
 mod connection;
+mod error;
 mod settings;
 mod subscriber;
 
@@ -18,7 +19,7 @@ use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
 pub use auth_core::redis::Reply;
 use client::Pipe;
-pub use client::RedisError;
+pub use error::RedisError;
 pub use settings::Settings;
 pub use subscriber::Listener;
 

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use auth_core::redis::{bytes, command, Reply};
 use ngx::ffi::{NGX_LOG_ERR, NGX_LOG_NOTICE};
 
-use super::client::RedisError;
 use super::connection::connect;
+use super::error::RedisError;
 use super::Redis;
 use crate::net;
 use crate::worker::{cycle_log, shutting_down};
